@@ -1,0 +1,32 @@
+"""What a check author imports: the `check` marker, `fail`, and `origin`."""
+from __future__ import annotations
+
+from typing import Any, NoReturn
+
+import pytest
+
+from grader.errors import CheckFailed
+from grader.protocol import TensorOrigin
+
+
+def check(points: int, name: str, hidden: bool = False) -> pytest.MarkDecorator:
+    """Mark a pytest test as a graded check worth `points`, shown to students as `name`.
+
+    Hidden checks run in the course's grading (batch, CI, Gradescope) but are left
+    out of the student release."""
+    if points < 0:
+        raise ValueError("points must be >= 0")
+    return pytest.mark.gengrade(points=points, name=name, hidden=hidden)
+
+
+def fail(message_id: str, **params: Any) -> NoReturn:
+    """End the running check as failed with a catalogued, translated message."""
+    raise CheckFailed(message_id, params)
+
+
+def origin(tensor: Any) -> TensorOrigin:
+    """Where a tensor returned by the worker came from (device, dtype, autograd state)."""
+    found = getattr(tensor, "gengrade_origin", None)
+    if found is None:
+        raise TypeError("not a tensor returned by the submission")
+    return found

@@ -1,0 +1,128 @@
+"""One grading, start to end: warm worker, parse submission, run the rubric, build the report.
+
+The worker is started first, so its `import torch` overlaps with the grader's own
+(pytest and the rubric import torch too): the floor of a grading is one torch import.
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+import platform
+import time
+from importlib import metadata
+from pathlib import Path
+
+import pytest
+
+from grader import sandbox
+from grader.errors import LoadFailure
+from grader.messages import default_language
+from grader.plugin import GradingPlugin, GradingSession, load_failure_message
+from grader.remote import WorkerProcess
+from grader.report import CheckResult, Report
+from grader.submission import PreparedSubmission, prepare
+
+CHECKS_DIR = Path(__file__).resolve().parent / "checks"
+ASSIGNMENTS = ("gan", "vae", "pixelcnn", "realnvp")
+DEFAULT_TIMEOUT_S = 30.0
+DEFAULT_LOAD_TIMEOUT_S = 60.0
+
+
+def rubric_path(assignment: str) -> Path:
+    if assignment not in ASSIGNMENTS:
+        raise ValueError(f"unknown assignment {assignment!r}; choose from {', '.join(ASSIGNMENTS)}")
+    return CHECKS_DIR / f"{assignment}.py"
+
+
+def protected_paths() -> tuple[Path, ...]:
+    """What a worker must never see: the rubrics (hidden checks) and the reference solutions."""
+    reference = CHECKS_DIR.parent.parent / "reference"
+    return tuple(p for p in (CHECKS_DIR, reference) if p.exists())
+
+
+def grade(
+    submission: Path | str,
+    assignment: str,
+    *,
+    device: str = "cpu",
+    lang: str | None = None,
+    timeout_s: float | None = None,
+    load_timeout_s: float | None = None,
+    include_hidden: bool = True,
+    isolation: sandbox.IsolationLevel | None = None,
+    hidden_paths: tuple[Path, ...] = (),
+    warm_worker: WorkerProcess | None = None,
+) -> Report:
+    """Grade one submission; never raises for anything the submission does."""
+    started = time.monotonic()
+    lang = lang or default_language()
+    rubric = rubric_path(assignment)
+    hidden = protected_paths() + tuple(hidden_paths)
+
+    def start_worker() -> WorkerProcess:
+        return WorkerProcess(device=device, isolation=isolation, hidden=hidden)
+
+    first_worker = warm_worker or start_worker()
+    isolation_level = first_worker.isolation.value
+    workers = iter([first_worker])
+
+    def next_worker() -> WorkerProcess:
+        return next(workers, None) or start_worker()
+
+    prepared: PreparedSubmission | None = None
+    load_failure: LoadFailure | None = None
+    try:
+        prepared = prepare(Path(submission))
+    except LoadFailure as failure:
+        load_failure = failure
+    session = GradingSession(prepared, device, lang, timeout_s or DEFAULT_TIMEOUT_S,
+                             load_timeout_s or DEFAULT_LOAD_TIMEOUT_S, next_worker, load_failure=load_failure)
+    if load_failure is not None:
+        first_worker.kill()
+    plugin = GradingPlugin(session, include_hidden=include_hidden)
+    try:
+        _run_pytest(rubric, plugin)
+    finally:
+        session.close()
+    return Report(
+        assignment=assignment,
+        submission=str(submission),
+        checks=_ordered(session),
+        duration_s=time.monotonic() - started,
+        device=device,
+        isolation=isolation_level,
+        lang=lang,
+        versions=_versions(first_worker),
+        load_error=load_failure_message(session.load_failure, lang) if session.load_failure else "",
+        skipped_code=[f"cell {s.cell}, line {s.line}: {s.summary}" for s in (prepared.skipped if prepared else [])],
+        output_tail=session.output_tail,
+    )
+
+
+def _run_pytest(rubric: Path, plugin: GradingPlugin) -> None:
+    args = [str(rubric), "-p", "no:cacheprovider", "-p", "no:randomly", "-q", "--no-header",
+            "-c", str(CHECKS_DIR / "pytest.ini"), "--rootdir", str(CHECKS_DIR), "-W", "ignore"]
+    with contextlib.redirect_stdout(io.StringIO()):
+        exit_code = pytest.main(args, plugins=[plugin])
+    if exit_code in (pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.USAGE_ERROR):
+        raise RuntimeError(f"pytest could not run the rubric {rubric} (exit {exit_code})")
+
+
+def _ordered(session: GradingSession) -> list[CheckResult]:
+    """Results in rubric order; a collected check without a result (should not happen) counts as error."""
+    by_id = {r.id: r for r in session.results}
+    return [by_id.get(info.id) or CheckResult(info.id, info.name, "error", 0, info.points, "no result", info.hidden)
+            for info in session.collected]
+
+
+def _versions(worker: WorkerProcess) -> dict:
+    try:
+        gengrade = metadata.version("gengrade")
+    except metadata.PackageNotFoundError:
+        gengrade = "source"
+    import torch
+
+    return {"gengrade": gengrade, "python": platform.python_version(), "torch": torch.__version__,
+            "worker": worker.hello or {}}
+
+

@@ -1,0 +1,206 @@
+"""The wire format between the grader and the worker: JSON plus raw array bytes.
+
+Never pickle: decoding a message from a hostile worker must not be able to run code
+in the grader. A message is an 8-byte big-endian header length, a JSON header, then
+the raw bytes of every array the header refers to. Values are encoded as tagged
+JSON so tuples, tensors and handles survive the trip.
+"""
+from __future__ import annotations
+
+import json
+import math
+import socket
+import struct
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+
+MAX_MESSAGE_BYTES = 256 * 1024 * 1024
+_LEN = struct.Struct(">Q")
+
+# numpy dtype name <-> torch dtype name; bfloat16 travels as its raw int16 bits.
+_TENSOR_DTYPES = {
+    "float16": "float16", "float32": "float32", "float64": "float64", "bfloat16": "int16",
+    "int8": "int8", "int16": "int16", "int32": "int32", "int64": "int64",
+    "uint8": "uint8", "bool": "bool",
+}
+
+
+@dataclass(frozen=True)
+class Handle:
+    """An opaque reference to an object that lives in the worker."""
+
+    id: int
+    type_name: str
+
+
+@dataclass(frozen=True)
+class TensorOrigin:
+    """Where a returned tensor came from in the worker (it arrives on the CPU)."""
+
+    device: str
+    dtype: str
+    requires_grad: bool
+    has_grad_fn: bool
+
+
+class Encoder:
+    """Turns Python values into a JSON tree plus a list of byte blobs."""
+
+    def __init__(self, to_handle: Callable[[Any], Handle] | None = None):
+        self.blobs: list[bytes] = []
+        self._to_handle = to_handle
+
+    def encode(self, value: Any) -> Any:
+        import torch  # the worker and the grader both have torch; keep import local for start-up order
+
+        if value is None or isinstance(value, (bool, str)):
+            return value
+        if isinstance(value, int):
+            return value
+        if isinstance(value, float):
+            return value if math.isfinite(value) else {"float": repr(value)}
+        if isinstance(value, torch.Tensor):
+            return self._tensor(value)
+        if isinstance(value, np.ndarray):
+            return {"ndarray": self._array(value)}
+        if isinstance(value, np.generic):
+            return self.encode(value.item())
+        if isinstance(value, Handle):
+            return {"handle": value.id, "type": value.type_name}
+        if isinstance(value, tuple) and not hasattr(value, "_fields"):
+            return {"tuple": [self.encode(v) for v in value]}
+        if isinstance(value, list):
+            return {"list": [self.encode(v) for v in value]}
+        if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+            return {"dict": [[k, self.encode(v)] for k, v in value.items()]}
+        if isinstance(value, torch.Size):
+            return {"tuple": [int(v) for v in value]}
+        if isinstance(value, (torch.dtype, torch.device)):
+            return {"repr": str(value)}
+        if self._to_handle is None:
+            raise TypeError(f"cannot send a {type(value).__name__} to the worker")
+        handle = self._to_handle(value)
+        return {"handle": handle.id, "type": handle.type_name}
+
+    def _array(self, array: np.ndarray) -> dict:
+        array = np.require(array, requirements="C")  # keeps 0-d arrays 0-d, unlike ascontiguousarray
+        self.blobs.append(array.tobytes())
+        return {"dtype": array.dtype.name, "shape": list(array.shape), "blob": len(self.blobs) - 1}
+
+    def _tensor(self, tensor: Any) -> dict:
+        import torch
+
+        dtype = str(tensor.dtype).removeprefix("torch.")
+        if dtype not in _TENSOR_DTYPES:
+            raise TypeError(f"tensors of dtype {dtype} cannot travel")
+        data = tensor.detach().to("cpu")
+        if dtype == "bfloat16":
+            data = data.view(torch.int16)
+        meta = self._array(data.contiguous().numpy())
+        meta.update(
+            torch_dtype=dtype,
+            device=str(tensor.device),
+            requires_grad=bool(tensor.requires_grad),
+            has_grad_fn=tensor.grad_fn is not None,
+        )
+        return {"tensor": meta}
+
+
+class Decoder:
+    """Rebuilds values from a JSON tree; only the tags of `Encoder` are understood."""
+
+    def __init__(self, blobs: list[bytes], from_handle: Callable[[Handle], Any] | None = None,
+                 tensor_device: str | None = None):
+        self._blobs = blobs
+        self._from_handle = from_handle
+        self._device = tensor_device
+
+    def decode(self, node: Any) -> Any:
+        if node is None or isinstance(node, (bool, int, float, str)):
+            return node
+        if not isinstance(node, dict) or len(node) not in (1, 2):
+            raise ValueError("malformed value")
+        if "tuple" in node:
+            return tuple(self.decode(v) for v in node["tuple"])
+        if "list" in node:
+            return [self.decode(v) for v in node["list"]]
+        if "dict" in node:
+            return {str(k): self.decode(v) for k, v in node["dict"]}
+        if "float" in node:
+            return float(node["float"]) if node["float"] in ("nan", "inf", "-inf") else math.nan
+        if "ndarray" in node:
+            return self._array(node["ndarray"])
+        if "tensor" in node:
+            return self._tensor(node["tensor"])
+        if "handle" in node:
+            handle = Handle(int(node["handle"]), str(node.get("type", "object")))
+            return self._from_handle(handle) if self._from_handle else handle
+        if "repr" in node:
+            return str(node["repr"])
+        raise ValueError("unknown value tag")
+
+    def _array(self, meta: dict) -> np.ndarray:
+        dtype = np.dtype(meta["dtype"])
+        if dtype.name not in set(_TENSOR_DTYPES.values()):
+            raise ValueError(f"dtype {dtype} not allowed")
+        shape = tuple(int(s) for s in meta["shape"])
+        blob = self._blobs[int(meta["blob"])]
+        if any(s < 0 for s in shape) or math.prod(shape) * dtype.itemsize != len(blob):
+            raise ValueError("array size does not match its bytes")
+        return np.frombuffer(blob, dtype=dtype).reshape(shape).copy()
+
+    def _tensor(self, meta: dict) -> Any:
+        import torch
+
+        array = self._array(meta)
+        tensor = torch.from_numpy(array)
+        if meta.get("torch_dtype") == "bfloat16":
+            tensor = tensor.view(torch.bfloat16)
+        if self._device is not None:  # worker side: arguments go to the check's device, grad flag kept
+            tensor = tensor.to(self._device)
+            if meta.get("requires_grad") and tensor.is_floating_point():
+                tensor.requires_grad_(True)
+            return tensor
+        tensor.gengrade_origin = TensorOrigin(  # type: ignore[attr-defined]
+            device=str(meta.get("device", "cpu")),
+            dtype=str(meta.get("torch_dtype", array.dtype.name)),
+            requires_grad=bool(meta.get("requires_grad", False)),
+            has_grad_fn=bool(meta.get("has_grad_fn", False)),
+        )
+        return tensor
+
+
+def send(sock: socket.socket, header: dict, blobs: list[bytes] = ()) -> None:
+    """Write one message: header length, JSON header (with blob sizes), blobs."""
+    header = dict(header, blob_sizes=[len(b) for b in blobs])
+    raw = json.dumps(header, allow_nan=False).encode()
+    sock.sendall(_LEN.pack(len(raw)) + raw)
+    for blob in blobs:
+        sock.sendall(blob)
+
+
+def _recv_exact(sock: socket.socket, n: int) -> bytes:
+    chunks, got = [], 0
+    while got < n:
+        chunk = sock.recv(min(n - got, 1 << 20))
+        if not chunk:
+            raise ConnectionError("peer closed the connection")
+        chunks.append(chunk)
+        got += len(chunk)
+    return b"".join(chunks)
+
+
+def recv(sock: socket.socket) -> tuple[dict, list[bytes]]:
+    """Read one message; refuse sizes over MAX_MESSAGE_BYTES instead of allocating them."""
+    (length,) = _LEN.unpack(_recv_exact(sock, _LEN.size))
+    if length > MAX_MESSAGE_BYTES:
+        raise ValueError("message header too large")
+    header = json.loads(_recv_exact(sock, length))
+    if not isinstance(header, dict):
+        raise ValueError("message header is not an object")
+    sizes = header.pop("blob_sizes", [])
+    if not isinstance(sizes, list) or sum(int(s) for s in sizes) > MAX_MESSAGE_BYTES:
+        raise ValueError("message body too large")
+    return header, [_recv_exact(sock, int(s)) for s in sizes]

@@ -1,0 +1,155 @@
+"""The grading result and its writers: text, JSON, JUnit XML, Gradescope results.json."""
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from grader.messages import render
+
+STATUSES = ("passed", "failed", "error", "timeout", "skipped")
+
+
+@dataclass
+class CheckResult:
+    id: str
+    name: str
+    status: str
+    score: float
+    max_score: float
+    message: str = ""
+    hidden: bool = False
+    duration_s: float = 0.0
+
+
+@dataclass
+class Report:
+    assignment: str
+    submission: str
+    checks: list[CheckResult]
+    duration_s: float
+    device: str
+    isolation: str
+    lang: str = "en"
+    versions: dict = field(default_factory=dict)
+    load_error: str = ""
+    skipped_code: list[str] = field(default_factory=list)
+    hidden_pending: dict = field(default_factory=dict)  # {"count": n, "points": p} for a student release
+    output_tail: str = ""
+
+    @property
+    def score(self) -> float:
+        return sum(c.score for c in self.checks)
+
+    @property
+    def max_score(self) -> float:
+        return sum(c.max_score for c in self.checks)
+
+    @property
+    def exit_code(self) -> int:
+        """0: every check passed; 1: some did not; 2: the submission could not be graded at all."""
+        if self.load_error:
+            return 2
+        return 0 if all(c.status == "passed" for c in self.checks) else 1
+
+    def to_dict(self) -> dict:
+        return {
+            "assignment": self.assignment,
+            "submission": self.submission,
+            "score": self.score,
+            "max_score": self.max_score,
+            "checks": [asdict(c) for c in self.checks],
+            "duration_s": round(self.duration_s, 3),
+            "device": self.device,
+            "isolation": self.isolation,
+            "versions": self.versions,
+            "load_error": self.load_error,
+            "skipped_code": self.skipped_code,
+            "hidden_pending": self.hidden_pending,
+        }
+
+
+_MARKS = {"passed": "PASS", "failed": "FAIL", "error": "ERR ", "timeout": "TIME", "skipped": "SKIP"}
+
+
+def _fmt(points: float) -> str:
+    return f"{points:g}"
+
+
+def to_text(report: Report) -> str:
+    """What a student reads: one line per check, explanations under failures, the total."""
+    lang = report.lang
+    lines = [f"gengrade · {report.assignment} · {report.submission} · {report.device} · "
+             f"{render('report.isolation', {}, lang)}: {report.isolation}", ""]
+    for check in report.checks:
+        points = f"{_fmt(check.score)}/{_fmt(check.max_score)}"
+        lines.append(f" {_MARKS.get(check.status, check.status)}  {points:>7}  {check.name}")
+        if check.status != "passed" and check.message:
+            lines.extend("                 " + line for line in check.message.splitlines())
+    if report.skipped_code:
+        lines += ["", render("report.skipped_cells", {}, lang)]
+        lines.extend("  " + item for item in report.skipped_code)
+    if report.output_tail.strip() and report.exit_code != 0:
+        lines += ["", render("report.output_tail", {}, lang)]
+        lines.extend("  | " + line for line in report.output_tail.strip().splitlines()[-10:])
+    lines.append("")
+    if report.hidden_pending.get("count"):
+        lines.append(render("report.hidden_pending", report.hidden_pending, lang))
+    lines.append(f"{render('report.total', {}, lang)}: {_fmt(report.score)}/{_fmt(report.max_score)}"
+                 f"   ({report.duration_s:.1f} s)")
+    return "\n".join(lines) + "\n"
+
+
+def write_json(report: Report, path: Path) -> None:
+    Path(path).write_text(json.dumps(report.to_dict(), indent=2, ensure_ascii=False), encoding="utf-8")
+
+
+def write_junit(report: Report, path: Path) -> None:
+    """One testcase per check; failed -> <failure>, error/timeout -> <error>, skipped -> <skipped>."""
+    suite = ET.Element("testsuite", name=f"gengrade.{report.assignment}", tests=str(len(report.checks)),
+                       failures=str(sum(c.status == "failed" for c in report.checks)),
+                       errors=str(sum(c.status in ("error", "timeout") for c in report.checks)),
+                       skipped=str(sum(c.status == "skipped" for c in report.checks)),
+                       time=f"{report.duration_s:.3f}")
+    for check in report.checks:
+        case = ET.SubElement(suite, "testcase", classname=f"gengrade.{report.assignment}", name=check.id,
+                             time=f"{check.duration_s:.3f}")
+        properties = ET.SubElement(case, "properties")
+        for key, value in (("name", check.name), ("score", _fmt(check.score)), ("max_score", _fmt(check.max_score))):
+            ET.SubElement(properties, "property", name=key, value=value)
+        tag = {"failed": "failure", "error": "error", "timeout": "error", "skipped": "skipped"}.get(check.status)
+        if tag:
+            ET.SubElement(case, tag, message=check.message.splitlines()[0] if check.message else check.status,
+                          type=check.status).text = check.message
+    root = ET.Element("testsuites")
+    root.append(suite)
+    tree = ET.ElementTree(root)
+    ET.indent(tree)
+    tree.write(path, encoding="utf-8", xml_declaration=True)
+
+
+def to_gradescope(report: Report) -> dict:
+    """Gradescope's results.json: hidden checks are shown only after grades are published."""
+    output = report.load_error or ""
+    return {
+        "score": report.score,
+        "execution_time": round(report.duration_s, 2),
+        "output": output,
+        "tests": [
+            {
+                "name": check.name,
+                "number": check.id,
+                "score": check.score,
+                "max_score": check.max_score,
+                "status": "passed" if check.status == "passed" else "failed",
+                "output": check.message,
+                "visibility": "after_published" if check.hidden else "visible",
+            }
+            for check in report.checks
+        ],
+    }
+
+
+def write_gradescope(report: Report, path: Path) -> None:
+    Path(path).write_text(json.dumps(to_gradescope(report), indent=2, ensure_ascii=False), encoding="utf-8")

@@ -1,0 +1,194 @@
+"""The worker: the only process that executes student code.
+
+It starts (importing torch) before it knows the submission, so a pool can keep warm
+workers. Then it loads one submission and answers requests from the grader: get a
+name, call something, run a trusted probe, reseed. Everything it returns is a raw
+value or an opaque handle; it decides nothing. Its stdout and stderr go to a file in
+its private workspace, so nothing the student prints can reach the grader's report
+unless the grader chooses to quote it.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib.abc
+import os
+import random
+import signal
+import socket
+import sys
+import traceback
+import types
+from typing import Any
+
+from grader import probes
+from grader.protocol import Decoder, Encoder, Handle, recv, send
+
+SUBMISSION_MODULE = "submission"
+BLOCKED_PACKAGES = ("reference", "grader.checks")
+
+
+class _BlockedImports(importlib.abc.MetaPathFinder):
+    """Refuse the course's reference solutions and the grader's checks to student code."""
+
+    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> None:
+        if any(fullname == name or fullname.startswith(name + ".") for name in BLOCKED_PACKAGES):
+            raise ImportError(f"gengrade: importing '{fullname}' is not allowed in a submission")
+        return None
+
+
+class Worker:
+    """Holds the loaded submission and the table of live objects the grader refers to."""
+
+    def __init__(self, device: str, filename: str):
+        self.device = device
+        self.filename = filename
+        self.module: types.ModuleType | None = None
+        self._objects: dict[int, Any] = {}
+
+    # -- handles -----------------------------------------------------------------
+    def _to_handle(self, obj: Any) -> Handle:
+        handle_id = len(self._objects) + 1
+        self._objects[handle_id] = obj
+        return Handle(handle_id, type(obj).__name__)
+
+    def _from_handle(self, handle: Handle) -> Any:
+        if handle.id not in self._objects:
+            raise KeyError(f"unknown handle {handle.id}")
+        return self._objects[handle.id]
+
+    # -- requests ----------------------------------------------------------------
+    def handle(self, header: dict, blobs: list[bytes]) -> tuple[dict, list[bytes]]:
+        op = header.get("op")
+        decoder = Decoder(blobs, from_handle=self._from_handle, tensor_device=self.device)
+        try:
+            if op == "load":
+                return self._load(header["source"]), []
+            if op == "reset":
+                self._reset(int(header["seed"]))
+                return {"ok": None}, []
+            if self.module is None:
+                raise RuntimeError("no submission loaded")
+            if op == "getattr":
+                target = self.module if header.get("target") is None else self._objects[int(header["target"])]
+                if not hasattr(target, header["name"]):
+                    if target is self.module:
+                        return {"missing": header["name"]}, []
+                result = getattr(target, header["name"])
+            elif op == "call":
+                target = self._objects[int(header["target"])]
+                args = decoder.decode(header["args"])
+                kwargs = decoder.decode(header["kwargs"])
+                result = target(*args, **kwargs)
+            elif op == "probe":
+                function = probes.resolve(header["name"])
+                args = decoder.decode(header["args"])
+                kwargs = decoder.decode(header["kwargs"])
+                result = function(*args, **kwargs)
+            else:
+                raise ValueError(f"unknown op {op!r}")
+        except BaseException as exc:  # student code may raise anything, SystemExit included
+            return {"error": self._describe(exc)}, []
+        return self._reply(result)
+
+    def _reply(self, result: Any) -> tuple[dict, list[bytes]]:
+        encoder = Encoder(to_handle=self._to_handle)
+        try:
+            value = encoder.encode(result)
+        except BaseException as exc:
+            return {"error": self._describe(exc)}, []
+        return {"ok": value}, encoder.blobs
+
+    def _load(self, source: str) -> dict:
+        with open(self.filename, "w", encoding="utf-8") as handle:
+            handle.write(source)
+        module = types.ModuleType(SUBMISSION_MODULE)
+        module.__file__ = self.filename
+        sys.modules[SUBMISSION_MODULE] = module
+        try:
+            code = compile(source, self.filename, "exec")
+            exec(code, module.__dict__)
+        except BaseException as exc:
+            return {"error": self._describe(exc)}
+        self.module = module
+        probes.CONTEXT.update(module=module, device=self.device)
+        return {"ok": None}
+
+    def _reset(self, seed: int) -> None:
+        import numpy as np
+        import torch
+
+        self._objects.clear()
+        random.seed(seed)
+        np.random.seed(seed % 2**32)
+        torch.manual_seed(seed)
+
+    def _describe(self, exc: BaseException) -> dict:
+        """Exception type, message and the student's own frames (innermost last)."""
+        frames = [
+            {"line": frame.lineno, "function": _qualname(frame_obj)}
+            for frame_obj, frame in zip(_tb_frames(exc.__traceback__), traceback.extract_tb(exc.__traceback__))
+            if frame.filename == self.filename
+        ]
+        kind = "exception"
+        if isinstance(exc, (SystemExit, KeyboardInterrupt)):
+            kind = "exit"
+        elif isinstance(exc, NotImplementedError):
+            kind = "not-implemented"
+        elif isinstance(exc, SyntaxError):
+            frames.append({"line": exc.lineno or 0, "function": "<module>"})
+            kind = "syntax"
+        message = str(exc)
+        return {"type": type(exc).__name__, "message": message[:2000], "frames": frames[-8:], "kind": kind}
+
+
+def _tb_frames(tb: types.TracebackType | None) -> list[types.FrameType]:
+    frames = []
+    while tb is not None:
+        frames.append(tb.tb_frame)
+        tb = tb.tb_next
+    return frames
+
+
+def _qualname(frame: types.FrameType) -> str:
+    return getattr(frame.f_code, "co_qualname", frame.f_code.co_name)
+
+
+def _redirect_output(path: str) -> None:
+    """Send fd 1 and 2 to a file: student prints never mix with the protocol."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
+    sys.stdout = open(1, "w", buffering=1, closefd=False)
+    sys.stderr = open(2, "w", buffering=1, closefd=False)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m grader.worker")
+    parser.add_argument("--fd", type=int, required=True)
+    parser.add_argument("--device", default="cpu")
+    args = parser.parse_args(argv)
+    # Resource limits are already set: the sandbox's launcher applies them before exec-ing us.
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a too-large write fails with EFBIG instead of killing us
+    _redirect_output(os.path.join(os.getcwd(), "output.log"))
+    sys.meta_path.insert(0, _BlockedImports())
+    sys.path.insert(0, os.getcwd())
+    import torch  # noqa: F401  (warm: the expensive import happens before the submission arrives)
+
+    sock = socket.socket(fileno=args.fd)
+    worker = Worker(args.device, os.path.join(os.getcwd(), "submission.py"))
+    send(sock, {"hello": {"pid": os.getpid(), "python": sys.version.split()[0], "torch": torch.__version__,
+                          "cuda": torch.cuda.is_available()}})
+    while True:
+        try:
+            header, blobs = recv(sock)
+        except (ConnectionError, OSError):
+            os._exit(0)
+        if header.get("op") == "shutdown":
+            os._exit(0)
+        reply, reply_blobs = worker.handle(header, blobs)
+        send(sock, reply, reply_blobs)
+
+
+if __name__ == "__main__":
+    main()
