@@ -25,8 +25,10 @@ def fail(message_id: str, **params: Any) -> NoReturn:
 
 
 def origin(tensor: Any) -> TensorOrigin:
-    """Where a tensor returned by the worker came from (device, dtype, autograd state)."""
+    """Where a tensor returned by the worker came from (device, dtype, autograd state).
+
+    A value that is not a tensor fails the check: the contract asked for a tensor."""
     found = getattr(tensor, "gengrade_origin", None)
     if found is None:
-        raise TypeError("not a tensor returned by the submission")
+        fail("engine.not_tensor", got=type(tensor).__name__)
     return found

@@ -125,7 +125,10 @@ class GradingPlugin:
         if call.when == "call" or failed_setup:
             info = check_info(item)
             duration = time.monotonic() - self._started.get(item.name, time.monotonic())
-            status, message = self._verdict(call.excinfo.value if call.excinfo else None, info, report)
+            try:
+                status, message = self._verdict(call.excinfo.value if call.excinfo else None, info, report)
+            except Exception as exc:  # a broken message must cost one check, never the whole grading
+                status, message = "error", f"internal grader error while writing feedback: {exc!r}"
             score = info.points if status == "passed" else 0
             self.session.results.append(CheckResult(info.id, info.name, status, score, info.points, message,
                                                     info.hidden, round(duration, 3)))

@@ -114,8 +114,9 @@ def _prepare_notebook(path: Path) -> PreparedSubmission:
     out_lines: list[str] = []
     line_map: list[tuple[int, int]] = []
     skipped: list[SkippedCode] = []
-    code_cells = [c for c in notebook.cells if c.cell_type == "code"]
-    for cell_number, cell in enumerate(code_cells, start=1):
+    for cell_number, cell in enumerate(notebook.cells, start=1):  # numbered as the student sees them
+        if cell.cell_type != "code":
+            continue
         source = "\n".join("" if _MAGIC.match(line) else line for line in cell.source.splitlines())
         try:
             tree = ast.parse(source)

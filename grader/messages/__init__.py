@@ -32,10 +32,11 @@ def render(message_id: str, params: dict, lang: str) -> str:
     if template is None:
         return f"{message_id} {params}"
     # A parameter named `<x>_id` holding a message id is rendered into `<x>` (e.g. a hint).
+    plain = {k: v for k, v in params.items() if not k.endswith("_id")}
     params = dict(params)
     for key, value in list(params.items()):
         if key.endswith("_id") and isinstance(value, str):
-            params[key[:-3]] = render(value, params, lang)
+            params[key[:-3]] = render(value, plain, lang)
     return template.format_map(_Defaulting(params))
 
 

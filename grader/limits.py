@@ -1,0 +1,261 @@
+"""Resource limits for the worker: rlimits set inside it, cgroups set from outside.
+
+rlimits bound each process (memory, CPU time, file size, open files) and, inside a
+user namespace, the number of processes. They cannot bound totals across processes,
+and RLIMIT_NPROC is never enforced for the host's root user (the kernel exempts it,
+even inside a user namespace). Where a cgroup hierarchy is writable (root, or a
+delegated cgroup v2 subtree) the sandbox therefore also joins a fresh cgroup with
+`pids.max` and a memory ceiling, which do bound the whole process tree.
+
+This file only uses the standard library: sandbox.py runs it by path, as
+`python -I -S limits.py LIMITS_JSON GPU -- ARGV...`, to set the limits inside the
+sandbox and then exec the worker, before any student code can run.
+"""
+from __future__ import annotations
+
+import atexit
+import itertools
+import json
+import os
+import sys
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+try:
+    import resource
+except ImportError:  # Windows: no rlimits at all (docs/isolation.md).
+    resource = None  # type: ignore[assignment]
+
+GiB = 1 << 30
+MiB = 1 << 20
+_CGROUP_PREFIX = "gengrade-"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per-worker ceilings. Defaults fit training a small MNIST model for a few steps."""
+
+    memory_bytes: int = 4 * GiB
+    cpu_seconds: int = 600
+    max_processes: int = 64
+    max_file_bytes: int = 64 * MiB
+    max_open_files: int = 256
+    max_disk_bytes: int = 256 * MiB  # size of each private tmpfs (workspace, /tmp, /dev/shm)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> "Limits":
+        return cls(**json.loads(text))
+
+
+def apply_limits(limits: Limits, *, allow_gpu: bool = False) -> None:
+    """Lower this process's rlimits (soft = hard, so student code cannot raise them).
+
+    RLIMIT_AS counts every mapping, and CUDA maps far more address space than it uses,
+    so with a GPU the memory ceiling is RLIMIT_DATA (heap and anonymous mmap) instead.
+    RLIMIT_NPROC counts all processes of the real user in the current user namespace:
+    inside the sandbox's own namespace that is just the sandbox; outside it, the
+    user's other processes are added so that the limit still means "this many more".
+    """
+    if resource is None:
+        return
+    memory = resource.RLIMIT_DATA if allow_gpu else resource.RLIMIT_AS
+    _lower(memory, limits.memory_bytes)
+    # The soft CPU limit sends SIGXCPU (a clear cause of death); the hard one kills.
+    _lower(resource.RLIMIT_CPU, limits.cpu_seconds, limits.cpu_seconds + 5)
+    _lower(resource.RLIMIT_FSIZE, limits.max_file_bytes)
+    _lower(resource.RLIMIT_NOFILE, limits.max_open_files)
+    if hasattr(resource, "RLIMIT_NPROC"):
+        others = 0 if _in_own_user_namespace() else _processes_of_user()
+        if others is not None:
+            _lower(resource.RLIMIT_NPROC, others + limits.max_processes)
+
+
+def _lower(which: int, soft: int, hard: int | None = None) -> None:
+    """Set a limit, never above what is already in force (raising it would fail)."""
+    hard = soft if hard is None else hard
+    cur_soft, cur_hard = resource.getrlimit(which)
+    if cur_hard != resource.RLIM_INFINITY:
+        hard = min(hard, cur_hard)
+    resource.setrlimit(which, (min(soft, hard), hard))
+
+
+def _in_own_user_namespace() -> bool:
+    """True in a user namespace other than the host's (whose uid_map is the identity)."""
+    try:
+        mapping = Path("/proc/self/uid_map").read_text().split()
+    except OSError:
+        return False
+    return mapping != ["0", "0", "4294967295"]
+
+
+def _processes_of_user() -> int | None:
+    """How many processes the real user owns now (Linux /proc); None where unknown."""
+    uid = str(os.getuid())
+    try:
+        entries = [e for e in os.listdir("/proc") if e.isdigit()]
+    except OSError:
+        return None
+    count = 0
+    for entry in entries:
+        try:
+            with open(f"/proc/{entry}/status") as status:
+                for line in status:
+                    if line.startswith("Uid:"):
+                        count += line.split()[1] == uid
+                        break
+        except OSError:
+            continue
+    return count
+
+
+# -- cgroups (host side) -------------------------------------------------------------
+
+_created: list[Path] = []
+_counter = itertools.count()
+
+
+def cgroup_procs_files(limits: Limits) -> list[Path]:
+    """Create fresh cgroups bounding pids and memory; return their `cgroup.procs` files.
+
+    Best effort: empty when no writable hierarchy offers the controllers. The caller
+    writes the worker's pid into each file before it execs the sandbox.
+    """
+    _sweep_stale()
+    files = []
+    for parent, knobs in _controller_dirs(limits):
+        child = parent / f"{_CGROUP_PREFIX}{os.getpid()}-{next(_counter)}"
+        try:
+            child.mkdir()
+        except OSError:
+            continue
+        _created.append(child)
+        try:
+            for knob, value in knobs.items():
+                (child / knob).write_text(value)
+        except OSError:
+            _remove(child)
+            continue
+        files.append(child / "cgroup.procs")
+    return files
+
+
+def _controller_dirs(limits: Limits) -> list[tuple[Path, dict[str, str]]]:
+    """The cgroups this process is in that can take children with pids/memory limits."""
+    pids = {"pids.max": str(limits.max_processes)}
+    v2 = _cgroup_v2_dir()
+    if v2 is not None:
+        knobs = {"pids.max": str(limits.max_processes), "memory.max": str(limits.memory_bytes),
+                 "memory.swap.max": "0"}
+        return [(v2, knobs)]
+    dirs = []
+    for controller, knobs in (("pids", pids), ("memory", {"memory.limit_in_bytes": str(limits.memory_bytes)})):
+        path = _cgroup_v1_dir(controller)
+        if path is not None:
+            dirs.append((path, knobs))
+    return dirs
+
+
+def _mounts(fstype: str) -> list[tuple[str, str, set[str]]]:
+    """(mount root, mount point, super options) of every mount of this type."""
+    found = []
+    try:
+        lines = Path("/proc/self/mountinfo").read_text().splitlines()
+    except OSError:
+        return found
+    for line in lines:
+        left, _, right = line.partition(" - ")
+        fields, tail = left.split(), right.split()
+        if len(tail) >= 3 and tail[0] == fstype:
+            found.append((fields[3], fields[4], set(tail[2].split(","))))
+    return found
+
+
+def _own_cgroup(controller: str) -> str | None:
+    """This process's cgroup path for a v1 controller, or for v2 when controller == ''."""
+    try:
+        lines = Path("/proc/self/cgroup").read_text().splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        _, controllers, path = line.split(":", 2)
+        if controller in controllers.split(",") or controllers == controller:
+            return path
+    return None
+
+
+def _join(mount_root: str, mount_point: str, path: str) -> Path | None:
+    if not (path + "/").startswith(mount_root.rstrip("/") + "/"):
+        return None
+    directory = Path(mount_point) / path[len(mount_root.rstrip("/")):].lstrip("/")
+    return directory if os.access(directory, os.W_OK) else None
+
+
+def _cgroup_v1_dir(controller: str) -> Path | None:
+    path = _own_cgroup(controller)
+    for root, point, options in _mounts("cgroup"):
+        if controller in options and path is not None:
+            return _join(root, point, path)
+    return None
+
+
+def _cgroup_v2_dir() -> Path | None:
+    """Our v2 cgroup, if pids and memory are delegated to its children."""
+    path = _own_cgroup("")
+    for root, point, _ in _mounts("cgroup2"):
+        directory = _join(root, point, path) if path is not None else None
+        if directory is None:
+            continue
+        try:
+            enabled = (directory / "cgroup.subtree_control").read_text().split()
+        except OSError:
+            continue
+        if {"pids", "memory"} <= set(enabled):
+            return directory
+    return None
+
+
+def _remove(child: Path) -> None:
+    """rmdir only succeeds on an empty cgroup, so this never disturbs a live sandbox."""
+    try:
+        child.rmdir()
+    except OSError:
+        return
+    if child in _created:
+        _created.remove(child)
+
+
+def _sweep_stale() -> None:
+    """Remove empty cgroups left by grader processes that are gone."""
+    for parent, _ in _controller_dirs(Limits()):
+        for child in parent.glob(_CGROUP_PREFIX + "*"):
+            creator = child.name[len(_CGROUP_PREFIX):].split("-")[0]
+            if creator.isdigit() and not Path(f"/proc/{creator}").exists():
+                _remove(child)
+
+
+@atexit.register
+def _remove_created() -> None:
+    for child in list(_created):
+        _remove(child)
+
+
+def _main(argv: list[str]) -> None:
+    """`limits.py LIMITS_JSON GPU -- ARGV...`: set limits and a private TMPDIR, then exec."""
+    limits, allow_gpu, separator, command = Limits.from_json(argv[0]), argv[1] == "1", argv[2], argv[3:]
+    if separator != "--" or not command:
+        raise SystemExit("usage: limits.py LIMITS_JSON GPU -- ARGV...")
+    if hasattr(os, "setsid"):
+        try:
+            os.setsid()  # own session and process group, so killpg reaches every child
+        except PermissionError:
+            pass  # already a group leader (the engine used start_new_session)
+    apply_limits(limits, allow_gpu=allow_gpu)
+    os.environ["TMPDIR"] = os.environ["HOME"] = os.getcwd()
+    os.execvp(command[0], command)
+
+
+if __name__ == "__main__":
+    _main(sys.argv[1:])

@@ -1,0 +1,130 @@
+"""Worker-side helpers for the pixelcnn rubric: Jacobians, mask buffers, short training runs.
+
+They return raw tensors and numbers only; every comparison happens in
+grader/checks/pixelcnn.py, on the grader's side.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+def mask_info(conv: nn.Module) -> dict:
+    """What a MaskedConv2d keeps: its own buffers, the `mask` buffer, weight shape, bias, padding."""
+    buffers = dict(conv.named_buffers(recurse=False))
+    mask = buffers.get("mask")
+    return {
+        "is_conv2d": isinstance(conv, nn.Conv2d),
+        "buffers": sorted(buffers),
+        "mask_attr": type(getattr(conv, "mask", None)).__name__,
+        "mask": None if mask is None else mask.detach().float().cpu(),
+        "weight_shape": tuple(conv.weight.shape),
+        "bias_is_none": getattr(conv, "bias", None) is None,
+        "padding": tuple(getattr(conv, "padding", ())) if not isinstance(getattr(conv, "padding", ()), str)
+        else conv.padding,
+    }
+
+
+def jacobian(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """|d model(x) / d x| in float64, shape (*out.shape, *x.shape).
+
+    The model is converted to float64 in place (and back afterwards) rather than
+    copied, so hooks and parametrizations that refer to the live module keep
+    working. In float64 a weight that the mask zeroes contributes an exact zero on
+    every device, so any non-zero entry is a real dependency.
+    """
+    dtype = next(model.parameters()).dtype
+    model.double()
+    try:
+        jac = torch.autograd.functional.jacobian(lambda inputs: model(inputs), x.detach().double())
+    finally:
+        model.to(dtype)
+    return jac.abs().detach()
+
+
+class _Adam:
+    """Plain Adam (Kingma & Ba 2015) in a few lines: building a torch.optim optimizer
+    imports torch._dynamo, which costs seconds and would dominate the rubric's run time."""
+
+    def __init__(self, params, lr: float, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8):
+        self.params = [p for p in params if p.requires_grad]
+        self.lr, self.betas, self.eps, self.t = lr, betas, eps, 0
+        self.m = [torch.zeros_like(p) for p in self.params]
+        self.v = [torch.zeros_like(p) for p in self.params]
+
+    def zero_grad(self) -> None:
+        for p in self.params:
+            p.grad = None
+
+    @torch.no_grad()
+    def step(self) -> None:
+        self.t += 1
+        b1, b2 = self.betas
+        for p, m, v in zip(self.params, self.m, self.v):
+            if p.grad is None:
+                continue
+            m.mul_(b1).add_(p.grad, alpha=1 - b1)
+            v.mul_(b2).addcmul_(p.grad, p.grad, value=1 - b2)
+            step = (m / (1 - b1 ** self.t)) / ((v / (1 - b2 ** self.t)).sqrt() + self.eps)
+            p.sub_(self.lr * step)
+
+
+def adam_on_output(model: nn.Module, x: torch.Tensor, weights: torch.Tensor, steps: int, lr: float) -> int:
+    """A few Adam steps on sum(model(x) * weights): every weight whose gradient is not
+    blocked by the mask moves by about `lr` per step. Returns the number of steps taken."""
+    optimizer = _Adam(model.parameters(), lr=lr)
+    for _ in range(steps):
+        optimizer.zero_grad()
+        (model(x) * weights).sum().backward()
+        optimizer.step()
+    return steps
+
+
+def train_nll(model: nn.Module, nll, x: torch.Tensor, steps: int, lr: float) -> dict:
+    """Adam on the student's own nll(model, x); the loss before every step.
+
+    Stops at a loss that cannot be back-propagated or is not finite, and says so.
+    """
+    optimizer = _Adam(model.parameters(), lr=lr)
+    losses: list[float] = []
+    for _ in range(steps):
+        loss = nll(model, x)
+        if not isinstance(loss, torch.Tensor):
+            return {"losses": losses + [float(loss)], "stopped": "not-a-tensor"}
+        losses.append(float(loss.detach().sum()))
+        if not loss.requires_grad:
+            return {"losses": losses, "stopped": "no-grad"}
+        if not torch.isfinite(loss).all():
+            return {"losses": losses, "stopped": "non-finite"}
+        optimizer.zero_grad()
+        loss.sum().backward()
+        optimizer.step()
+    return {"losses": losses, "stopped": ""}
+
+
+def calibrate(model: nn.Module, x: torch.Tensor, target: float, seed: int) -> dict:
+    """Scale every parameter by a seeded positive factor, g * exp(0.3 * noise), choosing the
+    gain g whose logits vary with the context by about `target` (mean over positions of the
+    standard deviation over the images in x).
+
+    Multiplying keeps every zero weight at zero, so a mask applied once to the
+    weights stays intact: these checks are about sampling, not about masks. A
+    stronger context dependence gives the statistical sampling checks their power.
+    """
+    generator = torch.Generator().manual_seed(seed)
+    originals = [p.detach().clone() for p in model.parameters()]
+    factors = [torch.exp(0.3 * torch.randn(p.shape, generator=generator)).to(p.device, p.dtype) for p in originals]
+    best: tuple[float, float, float] | None = None
+    with torch.no_grad():
+        for gain in (0.5, 0.7, 1.0, 1.4, 2.0, 2.8, 4.0):
+            for p, p0, f in zip(model.parameters(), originals, factors):
+                p.copy_(p0 * f * gain)
+            logits = model(x)
+            spread = float(logits.std(dim=0).mean()) if torch.isfinite(logits).all() else float("inf")
+            score = abs(spread - target)
+            if best is None or score < best[0]:
+                best = (score, gain, spread)
+        _, gain, spread = best
+        for p, p0, f in zip(model.parameters(), originals, factors):
+            p.copy_(p0 * f * gain)
+    return {"gain": gain, "spread": spread}
