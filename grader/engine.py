@@ -11,6 +11,7 @@ import platform
 import time
 from importlib import metadata
 from pathlib import Path
+from typing import Callable
 
 import pytest
 
@@ -59,15 +60,9 @@ def grade(
     rubric = rubric_path(assignment)
     hidden = protected_paths() + tuple(hidden_paths)
 
-    def start_worker() -> WorkerProcess:
-        return WorkerProcess(device=device, isolation=isolation, hidden=hidden)
-
-    first_worker = warm_worker or start_worker()
+    supply = WorkerSupply(lambda: WorkerProcess(device=device, isolation=isolation, hidden=hidden), warm_worker)
+    first_worker = supply.first
     isolation_level = first_worker.isolation.value
-    workers = iter([first_worker])
-
-    def next_worker() -> WorkerProcess:
-        return next(workers, None) or start_worker()
 
     prepared: PreparedSubmission | None = None
     load_failure: LoadFailure | None = None
@@ -76,7 +71,7 @@ def grade(
     except LoadFailure as failure:
         load_failure = failure
     session = GradingSession(prepared, device, lang, timeout_s or DEFAULT_TIMEOUT_S,
-                             load_timeout_s or DEFAULT_LOAD_TIMEOUT_S, next_worker, load_failure=load_failure)
+                             load_timeout_s or DEFAULT_LOAD_TIMEOUT_S, supply.next, load_failure=load_failure)
     if load_failure is not None:
         first_worker.kill()
     plugin = GradingPlugin(session, include_hidden=include_hidden)
@@ -84,6 +79,7 @@ def grade(
         _run_pytest(rubric, plugin)
     finally:
         session.close()
+        supply.close()
     return Report(
         assignment=assignment,
         submission=str(submission),
@@ -97,6 +93,30 @@ def grade(
         skipped_code=[f"cell {s.cell}, line {s.line}: {s.summary}" for s in (prepared.skipped if prepared else [])],
         output_tail=session.output_tail,
     )
+
+
+class WorkerSupply:
+    """Hands out workers: the warm first one, then replacements after a crash or timeout.
+
+    After the first replacement a spare is kept importing torch in the background,
+    since a submission that crashed once usually crashes again in the next checks."""
+
+    def __init__(self, start: Callable[[], WorkerProcess], warm: WorkerProcess | None = None):
+        self._start = start
+        self.first = warm or start()
+        self._handed_out = 0
+        self._spare: WorkerProcess | None = None
+
+    def next(self) -> WorkerProcess:
+        self._handed_out += 1
+        if self._handed_out == 1:
+            return self.first
+        worker, self._spare = self._spare or self._start(), self._start()
+        return worker
+
+    def close(self) -> None:
+        if self._spare is not None:
+            self._spare.kill()
 
 
 def _run_pytest(rubric: Path, plugin: GradingPlugin) -> None:

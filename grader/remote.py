@@ -64,10 +64,10 @@ class WorkerProcess:
         self.alive = True
 
     # -- life cycle ----------------------------------------------------------------
-    def wait_ready(self, deadline: float) -> dict:
+    def wait_ready(self, deadline: float, timeout_seconds: float) -> dict:
         """Wait for the worker's hello (torch imported)."""
         if self.hello is None:
-            header, _ = self._receive(deadline, timeout_seconds=0)
+            header, _ = self._receive(deadline, timeout_seconds)
             if "hello" not in header:
                 raise ProtocolError("worker did not say hello")
             self.hello = header["hello"]
@@ -76,7 +76,7 @@ class WorkerProcess:
     def load(self, prepared: PreparedSubmission, deadline: float, timeout_seconds: float) -> None:
         """Load the submission; raise LoadFailure describing why it cannot be imported."""
         try:
-            self.wait_ready(deadline)
+            self.wait_ready(deadline, timeout_seconds)
             send(self._sock, {"op": "load", "source": prepared.source})
             header, _ = self._receive(deadline, timeout_seconds)
         except WorkerTimeout as exc:
@@ -148,6 +148,8 @@ class WorkerProcess:
 def _describe_exit(code: int | None) -> str:
     if code is None:
         return "broke the connection to the grader"
+    if code > 128 and code - 128 in signal.valid_signals():
+        code = 128 - code  # the sandbox's launcher reports a signal death of its child as 128 + signal
     if code < 0:
         name = signal.Signals(-code).name
         causes = {
