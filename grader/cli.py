@@ -3,17 +3,18 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import pkgutil
 import sys
 
-# Each module defines register(subparsers) and sets a `run(args) -> int` default.
-COMMANDS = ("check",)
+from grader import commands
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gengrade", description="Grade and distribute deep-generative-model assignments.")
     subparsers = parser.add_subparsers(dest="command", required=True)
-    for name in COMMANDS:
-        importlib.import_module(f"grader.commands.{name}").register(subparsers)
+    # Each module of grader/commands defines register(subparsers), which sets a `run(args) -> int` default.
+    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
+        importlib.import_module(f"grader.commands.{info.name}").register(subparsers)
     return parser
 
 

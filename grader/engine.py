@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import platform
 import time
 from importlib import metadata
@@ -92,7 +93,17 @@ def grade(
         load_error=load_failure_message(session.load_failure, lang) if session.load_failure else "",
         skipped_code=[f"cell {s.cell}, line {s.line}: {s.summary}" for s in (prepared.skipped if prepared else [])],
         output_tail=session.output_tail,
+        hidden_pending=hidden_pending(assignment),
     )
+
+
+def hidden_pending(assignment: str) -> dict:
+    """Points of hidden checks left out of this installation (a student release ships a manifest)."""
+    manifest = CHECKS_DIR / f"{assignment}.hidden.json"
+    if not manifest.exists():
+        return {}
+    checks = json.loads(manifest.read_text(encoding="utf-8"))
+    return {"count": len(checks), "points": sum(int(c["points"]) for c in checks)}
 
 
 class WorkerSupply:

@@ -7,50 +7,33 @@ even inside a user namespace). Where a cgroup hierarchy is writable (root, or a
 delegated cgroup v2 subtree) the sandbox therefore also joins a fresh cgroup with
 `pids.max` and a memory ceiling, which do bound the whole process tree.
 
-This file only uses the standard library: sandbox.py runs it by path, as
-`python -I -S limits.py LIMITS_JSON GPU -- ARGV...`, to set the limits inside the
-sandbox and then exec the worker, before any student code can run.
+sandbox.py runs this file by path, as `python -I -S limits.py MEMORY CPU FSIZE
+NOFILE NPROC GPU -- ARGV...`, to set the limits inside the sandbox and then exec the
+worker, before any student code can run; so it imports only cheap standard modules
+(every millisecond here is paid by every worker start).
 """
 from __future__ import annotations
 
 import atexit
 import itertools
-import json
 import os
 import sys
-from dataclasses import asdict, dataclass
 from pathlib import Path
+from types import SimpleNamespace
+from typing import TYPE_CHECKING
 
 try:
     import resource
 except ImportError:  # Windows: no rlimits at all (docs/isolation.md).
     resource = None  # type: ignore[assignment]
 
-GiB = 1 << 30
-MiB = 1 << 20
+if TYPE_CHECKING:
+    from grader.sandbox import Limits
+
 _CGROUP_PREFIX = "gengrade-"
 
 
-@dataclass(frozen=True)
-class Limits:
-    """Per-worker ceilings. Defaults fit training a small MNIST model for a few steps."""
-
-    memory_bytes: int = 4 * GiB
-    cpu_seconds: int = 600
-    max_processes: int = 64
-    max_file_bytes: int = 64 * MiB
-    max_open_files: int = 256
-    max_disk_bytes: int = 256 * MiB  # size of each private tmpfs (workspace, /tmp, /dev/shm)
-
-    def to_json(self) -> str:
-        return json.dumps(asdict(self), sort_keys=True)
-
-    @classmethod
-    def from_json(cls, text: str) -> "Limits":
-        return cls(**json.loads(text))
-
-
-def apply_limits(limits: Limits, *, allow_gpu: bool = False) -> None:
+def apply_limits(limits: "Limits", *, allow_gpu: bool = False) -> None:
     """Lower this process's rlimits (soft = hard, so student code cannot raise them).
 
     RLIMIT_AS counts every mapping, and CUDA maps far more address space than it uses,
@@ -117,7 +100,7 @@ _created: list[Path] = []
 _counter = itertools.count()
 
 
-def cgroup_procs_files(limits: Limits) -> list[Path]:
+def cgroup_procs_files(max_processes: int, memory_bytes: int) -> list[Path]:
     """Create fresh cgroups bounding pids and memory; return their `cgroup.procs` files.
 
     Best effort: empty when no writable hierarchy offers the controllers. The caller
@@ -125,7 +108,7 @@ def cgroup_procs_files(limits: Limits) -> list[Path]:
     """
     _sweep_stale()
     files = []
-    for parent, knobs in _controller_dirs(limits):
+    for parent, knobs in _controller_dirs(max_processes, memory_bytes):
         child = parent / f"{_CGROUP_PREFIX}{os.getpid()}-{next(_counter)}"
         try:
             child.mkdir()
@@ -142,16 +125,14 @@ def cgroup_procs_files(limits: Limits) -> list[Path]:
     return files
 
 
-def _controller_dirs(limits: Limits) -> list[tuple[Path, dict[str, str]]]:
+def _controller_dirs(max_processes: int, memory_bytes: int) -> list[tuple[Path, dict[str, str]]]:
     """The cgroups this process is in that can take children with pids/memory limits."""
-    pids = {"pids.max": str(limits.max_processes)}
     v2 = _cgroup_v2_dir()
     if v2 is not None:
-        knobs = {"pids.max": str(limits.max_processes), "memory.max": str(limits.memory_bytes),
-                 "memory.swap.max": "0"}
-        return [(v2, knobs)]
+        return [(v2, {"pids.max": str(max_processes), "memory.max": str(memory_bytes), "memory.swap.max": "0"})]
     dirs = []
-    for controller, knobs in (("pids", pids), ("memory", {"memory.limit_in_bytes": str(limits.memory_bytes)})):
+    for controller, knobs in (("pids", {"pids.max": str(max_processes)}),
+                              ("memory", {"memory.limit_in_bytes": str(memory_bytes)})):
         path = _cgroup_v1_dir(controller)
         if path is not None:
             dirs.append((path, knobs))
@@ -229,7 +210,7 @@ def _remove(child: Path) -> None:
 
 def _sweep_stale() -> None:
     """Remove empty cgroups left by grader processes that are gone."""
-    for parent, _ in _controller_dirs(Limits()):
+    for parent, _ in _controller_dirs(0, 0):
         for child in parent.glob(_CGROUP_PREFIX + "*"):
             creator = child.name[len(_CGROUP_PREFIX):].split("-")[0]
             if creator.isdigit() and not Path(f"/proc/{creator}").exists():
@@ -243,18 +224,20 @@ def _remove_created() -> None:
 
 
 def _main(argv: list[str]) -> None:
-    """`limits.py LIMITS_JSON GPU -- ARGV...`: set limits and a private TMPDIR, then exec."""
-    limits, allow_gpu, separator, command = Limits.from_json(argv[0]), argv[1] == "1", argv[2], argv[3:]
-    if separator != "--" or not command:
-        raise SystemExit("usage: limits.py LIMITS_JSON GPU -- ARGV...")
+    """`limits.py MEMORY CPU FSIZE NOFILE NPROC GPU -- ARGV...`: set limits and TMPDIR, exec."""
+    if len(argv) < 8 or argv[6] != "--":
+        raise SystemExit("usage: limits.py MEMORY CPU FSIZE NOFILE NPROC GPU -- ARGV...")
+    memory, cpu, fsize, nofile, nproc = map(int, argv[:5])
+    limits = SimpleNamespace(memory_bytes=memory, cpu_seconds=cpu, max_file_bytes=fsize,
+                             max_open_files=nofile, max_processes=nproc)
     if hasattr(os, "setsid"):
         try:
             os.setsid()  # own session and process group, so killpg reaches every child
         except PermissionError:
             pass  # already a group leader (the engine used start_new_session)
-    apply_limits(limits, allow_gpu=allow_gpu)
+    apply_limits(limits, allow_gpu=argv[5] == "1")
     os.environ["TMPDIR"] = os.environ["HOME"] = os.getcwd()
-    os.execvp(command[0], command)
+    os.execvp(argv[7], argv[7:])
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Iterator, Sequence
 
 from grader import limits as _limits
-from grader.limits import Limits, apply_limits
+from grader.limits import apply_limits
 
 __all__ = ["IsolationLevel", "Limits", "SandboxSpec", "apply_limits", "confined_command",
            "detect_isolation", "isolation_note", "workspace"]
@@ -33,6 +33,22 @@ _PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 # empty directories inside the sandbox (a unix socket stays connectable through a
 # read-only mount, so hiding /run and /tmp is what keeps local services away).
 _MASKED = ("/home", "/root", "/run", "/tmp", "/var/tmp", "/mnt", "/media", "/srv", "/var/lib", "/var/spool")
+
+
+GiB = 1 << 30
+MiB = 1 << 20
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per-worker ceilings. Defaults fit training a small MNIST model for a few steps."""
+
+    memory_bytes: int = 4 * GiB
+    cpu_seconds: int = 600
+    max_processes: int = 64
+    max_file_bytes: int = 64 * MiB
+    max_open_files: int = 256
+    max_disk_bytes: int = 256 * MiB  # size of each private tmpfs (workspace, /tmp, /dev/shm)
 
 
 class IsolationLevel(str, Enum):
@@ -89,12 +105,14 @@ def confined_command(argv: list[str], spec: SandboxSpec,
     missing = [str(p) for p in spec.hidden if not os.path.lexists(p)]
     if missing:
         raise FileNotFoundError(f"hidden paths must exist, or they could appear unhidden: {missing}")
-    inner = [sys.executable, "-I", "-S", str(_LIMITS_SCRIPT), spec.limits.to_json(),
+    lim = spec.limits
+    inner = [sys.executable, "-I", "-S", str(_LIMITS_SCRIPT), str(lim.memory_bytes), str(lim.cpu_seconds),
+             str(lim.max_file_bytes), str(lim.max_open_files), str(lim.max_processes),
              "1" if spec.allow_gpu else "0", "--", *argv]
     if level is IsolationLevel.FULL:
         inner = _bwrap_argv(spec) + ["--", *inner]
     if sys.platform.startswith("linux"):
-        inner = _join_cgroups(_limits.cgroup_procs_files(spec.limits)) + inner
+        inner = _join_cgroups(_limits.cgroup_procs_files(lim.max_processes, lim.memory_bytes)) + inner
     return inner, level
 
 
@@ -191,6 +209,6 @@ def _probe() -> tuple[IsolationLevel, str]:
 def _process_bound() -> str:
     if os.geteuid() != 0:
         return "RLIMIT_NPROC in the sandbox's user namespace"
-    if _limits._controller_dirs(Limits()):
+    if _limits._controller_dirs(0, 0):
         return "a pids cgroup (root is exempt from RLIMIT_NPROC)"
     return "nothing but the time limit (root is exempt from RLIMIT_NPROC and no cgroup is writable)"

@@ -35,6 +35,12 @@ EN = {
         "{what}: log_det differs from log|det J| (autograd Jacobian of your forward, float64, weights moved away from "
         "initialisation) by up to {worst:.3g}: got {got}, expected {expected}. Check that it sums s only over the "
         "transformed entries (mask 0), adds every layer's log-det, and uses the scale actually applied in forward.",
+    "realnvp.logdet.sign.closed_form":
+        "{what}: log_det has the wrong sign: got {got}, expected {expected}. Elementwise dy/dx = (1 - 2 alpha) / "
+        "(p (1 - p)) with p = alpha + (1 - 2 alpha) x, so log_det = sum(log(1 - 2 alpha) - log p - log(1 - p)).",
+    "realnvp.logdet.value.closed_form":
+        "{what}: log_det differs from sum(log(1 - 2 alpha) - log p - log(1 - p)), p = alpha + (1 - 2 alpha) x, by up "
+        "to {worst:.3g}: got {got}, expected {expected}. Sum over the D dimensions of each sample, with the alpha given.",
     "realnvp.inverse.x":
         "{what}: inverse(forward(x)) differs from x by up to {worst:.3g} (tolerance {tol:.1g}), with weights moved away "
         "from initialisation. inverse must undo forward exactly: reverse the layer order, recompute s and t from the "
@@ -180,6 +186,12 @@ KO = {
         "{what}: log_det이 log|det J| (forward의 autograd 야코비안, float64, 초기값에서 벗어난 가중치)와 최대 "
         "{worst:.3g} 다릅니다: 받은 값 {got}, 기대값 {expected}. s를 변환되는 성분(mask 0)에 대해서만 더하는지, "
         "모든 층의 log-det을 더하는지, forward에서 실제로 쓴 scale을 쓰는지 확인하세요.",
+    "realnvp.logdet.sign.closed_form":
+        "{what}: log_det의 부호가 반대입니다: 받은 값 {got}, 기대값 {expected}. p = alpha + (1 - 2 alpha) x일 때 "
+        "원소별 dy/dx = (1 - 2 alpha) / (p (1 - p))이므로 log_det = sum(log(1 - 2 alpha) - log p - log(1 - p))입니다.",
+    "realnvp.logdet.value.closed_form":
+        "{what}: log_det이 sum(log(1 - 2 alpha) - log p - log(1 - p)) (p = alpha + (1 - 2 alpha) x)와 최대 "
+        "{worst:.3g} 다릅니다: 받은 값 {got}, 기대값 {expected}. 주어진 alpha로 각 샘플의 D개 차원에 대해 더하세요.",
     "realnvp.inverse.x":
         "{what}: 초기값에서 벗어난 가중치로 inverse(forward(x))가 x와 최대 {worst:.3g} 다릅니다 (허용 오차 {tol:.1g}). "
         "inverse는 forward를 정확히 되돌려야 합니다: 층 순서를 뒤집고, 바뀌지 않은 (mask 1) 성분에서 s와 t를 다시 "

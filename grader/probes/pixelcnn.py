@@ -102,29 +102,33 @@ def train_nll(model: nn.Module, nll, x: torch.Tensor, steps: int, lr: float) -> 
     return {"losses": losses, "stopped": ""}
 
 
-def calibrate(model: nn.Module, x: torch.Tensor, target: float, seed: int) -> dict:
-    """Scale every parameter by a seeded positive factor, g * exp(0.3 * noise), choosing the
-    gain g whose logits vary with the context by about `target` (mean over positions of the
-    standard deviation over the images in x).
+def rescale(model: nn.Module, x: torch.Tensor, seed: int, gains: list[float], keep: float | None = None) -> list:
+    """The model's logits on x with its weights rescaled by each gain; then leave it rescaled by `keep`
+    (or as it was, when `keep` is None).
 
-    Multiplying keeps every zero weight at zero, so a mask applied once to the
-    weights stays intact: these checks are about sampling, not about masks. A
-    stronger context dependence gives the statistical sampling checks their power.
+    Every parameter is multiplied by a seeded positive factor exp(0.3 * noise), and
+    every weight tensor (2 or more dimensions) also by the gain. Fresh networks
+    barely use their context; the check picks the gain that makes the
+    probabilities depend on it most, which gives the statistical checks their
+    power whatever the student's architecture. Multiplying keeps every zero weight
+    at zero, so a mask applied once to the weights stays intact.
     """
     generator = torch.Generator().manual_seed(seed)
     originals = [p.detach().clone() for p in model.parameters()]
     factors = [torch.exp(0.3 * torch.randn(p.shape, generator=generator)).to(p.device, p.dtype) for p in originals]
-    best: tuple[float, float, float] | None = None
-    with torch.no_grad():
-        for gain in (0.5, 0.7, 1.0, 1.4, 2.0, 2.8, 4.0):
-            for p, p0, f in zip(model.parameters(), originals, factors):
-                p.copy_(p0 * f * gain)
-            logits = model(x)
-            spread = float(logits.std(dim=0).mean()) if torch.isfinite(logits).all() else float("inf")
-            score = abs(spread - target)
-            if best is None or score < best[0]:
-                best = (score, gain, spread)
-        _, gain, spread = best
+
+    def apply(gain: float) -> None:
         for p, p0, f in zip(model.parameters(), originals, factors):
-            p.copy_(p0 * f * gain)
-    return {"gain": gain, "spread": spread}
+            p.copy_(p0 * f * (gain if p.dim() > 1 else 1.0))
+
+    outputs = []
+    with torch.no_grad():
+        for gain in gains:
+            apply(gain)
+            outputs.append(model(x).detach())
+        if keep is None:
+            for p, p0 in zip(model.parameters(), originals):
+                p.copy_(p0)
+        else:
+            apply(keep)
+    return outputs

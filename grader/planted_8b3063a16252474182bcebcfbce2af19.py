@@ -1,0 +1,1 @@
+planted by a submission
