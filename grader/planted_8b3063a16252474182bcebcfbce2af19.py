@@ -1,1 +1,0 @@
-planted by a submission
