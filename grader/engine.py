@@ -130,11 +130,11 @@ class WorkerSupply:
             self._spare.kill()
 
 
-def _run_pytest(rubric: Path, plugin: GradingPlugin) -> None:
+def _run_pytest(rubric: Path, plugin: GradingPlugin, extra_plugins: tuple | list = ()) -> None:
     args = [str(rubric), "-p", "no:cacheprovider", "-p", "no:randomly", "-q", "--no-header",
             "-c", str(CHECKS_DIR / "pytest.ini"), "--rootdir", str(CHECKS_DIR), "-W", "ignore"]
     with contextlib.redirect_stdout(io.StringIO()):
-        exit_code = pytest.main(args, plugins=[plugin])
+        exit_code = pytest.main(args, plugins=[plugin, *extra_plugins])
     if exit_code in (pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.USAGE_ERROR):
         raise RuntimeError(f"pytest could not run the rubric {rubric} (exit {exit_code})")
 

@@ -136,3 +136,24 @@ def test_same_submission_same_report(grade_source):
     strip = lambda r: [(c.id, c.status, c.score, c.message) for c in r.checks]  # noqa: E731
     assert strip(first) == strip(second)
     assert by_id(first)["test_kl_divergence"].status == "failed"
+
+
+def test_order_of_checks_does_not_change_verdicts(grade_source, monkeypatch):
+    """Seeds come from each check's id, so running the rubric backwards changes nothing."""
+    import pytest as _pytest
+
+    from grader import engine
+
+    source = "def sample(model, n, device='cpu'):\n    return model.decode(torch.rand(n, model.latent_dim))\n"
+    forward = grade_source(source)
+
+    class Reverse:
+        @_pytest.hookimpl(trylast=True)
+        def pytest_collection_modifyitems(self, items):
+            items.reverse()
+
+    original = engine._run_pytest
+    monkeypatch.setattr(engine, "_run_pytest", lambda rubric, plugin: original(rubric, plugin, extra_plugins=[Reverse()]))
+    backward = grade_source(source)
+    assert [c.id for c in backward.checks] == [c.id for c in forward.checks]  # reported in rubric order
+    assert {(c.id, c.status, c.message) for c in forward.checks} == {(c.id, c.status, c.message) for c in backward.checks}
