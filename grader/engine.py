@@ -37,9 +37,9 @@ def rubric_path(assignment: str) -> Path:
 
 
 def protected_paths() -> tuple[Path, ...]:
-    """What a worker must never see: the rubrics (hidden checks) and the reference solutions."""
-    reference = CHECKS_DIR.parent.parent / "reference"
-    return tuple(p for p in (CHECKS_DIR, reference) if p.exists())
+    """What a worker must never see: the rubrics (hidden checks), the references and the solution sources."""
+    root = CHECKS_DIR.parent.parent
+    return tuple(p for p in (CHECKS_DIR, root / "reference", root / "assignments") if p.exists())
 
 
 def grade(

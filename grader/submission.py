@@ -16,7 +16,7 @@ import nbformat
 
 from grader.errors import LoadFailure, StudentFrame
 
-FORBIDDEN_PACKAGES = ("reference",)
+FORBIDDEN_PACKAGES = ("reference", "assignments")  # the reference and the solution sources
 # Calls that are cheap and side-effect free, so a settings assignment using them is kept.
 _CHEAP_CALLS = {
     "torch.device", "torch.cuda.is_available", "torch.backends.mps.is_available",

@@ -24,7 +24,7 @@ from grader import probes
 from grader.protocol import Decoder, Encoder, Handle, recv, send
 
 SUBMISSION_MODULE = "submission"
-BLOCKED_PACKAGES = ("reference", "grader.checks")
+BLOCKED_PACKAGES = ("reference", "assignments", "grader.checks")
 
 
 class _BlockedImports(importlib.abc.MetaPathFinder):

@@ -1,0 +1,13 @@
+"""A student release built once for the whole directory: building imports torch and copies the grader."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from grader import release
+
+
+@pytest.fixture(scope="session")
+def built_release(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return release.build(tmp_path_factory.mktemp("release") / "release", langs=("en", "ko"))
