@@ -82,7 +82,9 @@ class WorkerProcess:
         except WorkerTimeout as exc:
             raise LoadFailure("timeout", f"{exc.seconds:.0f}") from exc
         except WorkerCrashed as exc:
-            raise LoadFailure("crash", exc.description, []) from exc
+            last_lines = " | ".join(exc.output_tail.strip().splitlines()[-3:])
+            detail = f"{exc.description} (it printed: {last_lines})" if last_lines else exc.description
+            raise LoadFailure("crash", detail, []) from exc
         if "error" in header:
             error = header["error"]
             frames = _frames(error, prepared)

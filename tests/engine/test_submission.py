@@ -70,3 +70,13 @@ def test_missing_and_unreadable_files(tmp_path):
     with pytest.raises(LoadFailure) as info:
         prepare(bad)
     assert info.value.kind == "unreadable"
+
+
+def test_notebook_keeps_loss_module_globals(tmp_path):
+    path = write_notebook(tmp_path / "nb.ipynb", [
+        new_code_cell("import torch.nn as nn\nadversarial_loss = nn.BCEWithLogitsLoss()\nmodel = Net()\n"
+                      "crit = torch.nn.MSELoss(reduction='sum')\nloader = DataLoader(data)"),
+    ])
+    source = prepare(path).source
+    assert "adversarial_loss = nn.BCEWithLogitsLoss()" in source and "torch.nn.MSELoss" in source
+    assert "Net()" not in source and "DataLoader" not in source
