@@ -131,7 +131,7 @@ def _image_batch(batch: int, channels: int, height: int, width: int, seed: int) 
 
 
 # -- contract: names and defaults ----------------------------------------------------
-@check(points=1, name="constructors and functions have the contract's parameters and defaults")
+@check(points=1, name="constructors and functions have the contract's parameters and defaults, and the defaults work")
 def test_signatures(sub):
     wanted = {
         "RealNVP": {"dim": 784, "hidden_dim": 256, "n_layers": 6},
@@ -150,11 +150,12 @@ def test_signatures(sub):
             if default is not None and (not has_default or value != default):
                 fail("realnvp.signature.default", name=name, param=param, expected=default,
                      got=value if has_default else "-")
-    sample_rows = {row[0]: row for row in sub.probe("common.signature", sub.RealNVP(dim=4, hidden_dim=4,
-                                                                                     n_layers=2).sample)}
+    model = sub.RealNVP()  # every default at once: dim 784 must reach sample
+    sample_rows = {row[0]: row for row in sub.probe("common.signature", model.sample)}
     if "device" not in sample_rows or sample_rows["device"][3] != "cpu":
         fail("realnvp.signature.default", name="RealNVP.sample", param="device", expected="cpu",
              got=sample_rows["device"][3] if "device" in sample_rows else "-")
+    _shape("RealNVP().sample(2)", model.sample(2), (2, 784))
 
 
 # -- AffineCoupling ------------------------------------------------------------------
@@ -300,7 +301,7 @@ def test_realnvp_training(sub):
     after = _true_nll(sub, model, x[:16]) if len(losses) == steps else float("nan")
     if not (math.isfinite(after) and all(math.isfinite(v) for v in losses)):
         fail("realnvp.training.nonfinite", step=len(losses), losses=_fmt(torch.tensor(losses)))
-    if not after < before - 1.0:
+    if not after < before - 0.5:
         fail("realnvp.training.no_decrease", before=before, after=after, steps=steps,
              first=losses[0], last=losses[-1])
 

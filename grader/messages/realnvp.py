@@ -92,7 +92,7 @@ EN = {
         "Training RealNVP on -log_prob(x).mean() produced NaN or inf at step {step} (losses {losses}).",
     "realnvp.training.no_decrease":
         "After {steps} Adam steps on your -log_prob(x).mean(), the true negative log-likelihood (from the Jacobian, "
-        "not from your log_prob) went from {before:.3f} to {after:.3f}; it must decrease by at least 1 nat. "
+        "not from your log_prob) went from {before:.3f} to {after:.3f}; it must decrease by at least 0.5 nats. "
         "Your own loss went from {first:.3f} to {last:.3f}. Train on the likelihood, not on MSE: a log_prob without "
         "log_det (or with its sign flipped) rewards shrinking z towards 0.",
     "realnvp.device":
@@ -243,7 +243,7 @@ KO = {
         "-log_prob(x).mean()으로 RealNVP를 학습하는 중 {step}번째 단계에서 NaN 또는 inf가 나왔습니다 (손실 {losses}).",
     "realnvp.training.no_decrease":
         "여러분의 -log_prob(x).mean()으로 Adam {steps}단계 학습한 뒤, (여러분의 log_prob이 아니라 야코비안으로 계산한) "
-        "실제 음의 로그 우도가 {before:.3f}에서 {after:.3f}가 되었습니다. 적어도 1 nat 줄어야 합니다. 여러분의 손실은 "
+        "실제 음의 로그 우도가 {before:.3f}에서 {after:.3f}가 되었습니다. 적어도 0.5 nat 줄어야 합니다. 여러분의 손실은 "
         "{first:.3f}에서 {last:.3f}가 되었습니다. MSE가 아니라 우도로 학습하세요: log_det이 없는 (또는 부호가 반대인) "
         "log_prob은 z를 0으로 줄이는 쪽을 보상합니다.",
     "realnvp.device":

@@ -1,8 +1,38 @@
 """Probes every rubric can use."""
 from __future__ import annotations
 
+from typing import Callable, Iterable
+
 import torch
 from torch import nn
+
+
+def adam_losses(parameters: Iterable[torch.Tensor], loss_of_step: Callable[[], torch.Tensor],
+                steps: int, lr: float) -> list[float]:
+    """Minimise `loss_of_step()` with Adam; the loss before each step, stopping at a non-finite one.
+
+    Adam is written out here because torch.optim's first step imports torch._dynamo,
+    which costs seconds on a laptop, more than a whole rubric.
+    """
+    beta1, beta2, eps = 0.9, 0.999, 1e-8
+    params = [p for p in parameters if p.requires_grad]
+    first = [torch.zeros_like(p) for p in params]
+    second = [torch.zeros_like(p) for p in params]
+    losses: list[float] = []
+    for step in range(1, steps + 1):
+        loss = loss_of_step()
+        losses.append(float(loss.detach()))
+        if not torch.isfinite(loss):
+            break
+        grads = torch.autograd.grad(loss, params, allow_unused=True)
+        with torch.no_grad():
+            for p, g, m, v in zip(params, grads, first, second):
+                if g is None:
+                    continue
+                m.mul_(beta1).add_(g, alpha=1 - beta1)
+                v.mul_(beta2).addcmul_(g, g, value=1 - beta2)
+                p.sub_(lr * (m / (1 - beta1**step)) / ((v / (1 - beta2**step)).sqrt() + eps))
+    return losses
 
 
 def perturb_parameters(model: nn.Module, scale: float = 0.1, seed: int = 0) -> int:

@@ -10,6 +10,8 @@ import copy
 import torch
 from torch import nn
 
+from grader.probes import common
+
 
 def jacobian(model: nn.Module, x: torch.Tensor) -> dict[str, torch.Tensor]:
     """Autograd Jacobian of `model.forward` on the whole batch, on a float64 copy.
@@ -37,18 +39,5 @@ def jacobian(model: nn.Module, x: torch.Tensor) -> dict[str, torch.Tensor]:
 
 
 def train_nll(model: nn.Module, x: torch.Tensor, steps: int, lr: float) -> list[float]:
-    """Adam on the student's own `-log_prob(x).mean()`; returns the loss at every step.
-
-    Stops early at a non-finite loss, so the check sees where training broke.
-    """
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    losses: list[float] = []
-    for _ in range(steps):
-        loss = -model.log_prob(x).mean()
-        losses.append(float(loss.detach()))
-        if not torch.isfinite(loss):
-            break
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-    return losses
+    """Adam on the student's own `-log_prob(x).mean()`; the loss at every step (stops at a non-finite one)."""
+    return common.adam_losses(model.parameters(), lambda: -model.log_prob(x).mean(), steps, lr)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import torch
 
 from grader import probes
+from grader.probes import common
 
 
 def reparameterize_with_grads(model: torch.nn.Module, mu: torch.Tensor, logvar: torch.Tensor) -> dict:
@@ -18,15 +19,11 @@ def reparameterize_with_grads(model: torch.nn.Module, mu: torch.Tensor, logvar: 
 
 
 def train_losses(model: torch.nn.Module, x: torch.Tensor, steps: int, lr: float) -> list[float]:
-    """Train on one fixed batch with Adam and the student's own loss_function; the loss after each step."""
+    """Adam on one fixed batch with the student's own loss_function; the loss at every step."""
     loss_function = probes.CONTEXT["module"].loss_function
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    losses = []
-    for _ in range(steps):
-        optimizer.zero_grad()
+
+    def loss() -> torch.Tensor:
         recon, mu, logvar = model(x)
-        loss = loss_function(recon, x, mu, logvar)
-        loss.backward()
-        optimizer.step()
-        losses.append(float(loss.detach()))
-    return losses
+        return loss_function(recon, x, mu, logvar)
+
+    return common.adam_losses(model.parameters(), loss, steps, lr)
