@@ -19,7 +19,7 @@ import torch
 
 from grader.errors import (CheckFailed, LoadFailure, MissingName, NotImplementedByStudent, StudentError,
                            StudentExit, WorkerCrashed, WorkerTimeout)
-from grader.messages import render
+from grader.messages import check_name, render
 from grader.remote import Connection, Submission, WorkerProcess
 from grader.report import CheckResult
 from grader.submission import PreparedSubmission
@@ -75,11 +75,13 @@ class GradingSession:
             self.worker.kill()
 
 
-def check_info(item: pytest.Item) -> CheckInfo:
+def check_info(item: pytest.Item, lang: str = "en") -> CheckInfo:
     marker = item.get_closest_marker("gengrade")
     if marker is None:
         return CheckInfo(item.name, item.name, 0, False)
-    return CheckInfo(item.name, marker.kwargs["name"], int(marker.kwargs["points"]), bool(marker.kwargs.get("hidden")))
+    assignment = item.module.__name__.rsplit(".", 1)[-1]
+    name = check_name(assignment, item.name, marker.kwargs["name"], lang)
+    return CheckInfo(item.name, name, int(marker.kwargs["points"]), bool(marker.kwargs.get("hidden")))
 
 
 def seed_for(check_id: str) -> int:
@@ -102,7 +104,7 @@ class GradingPlugin:
             kept = [item for item in items if not check_info(item).hidden]
             config.hook.pytest_deselected(items=[item for item in items if item not in kept])
             items[:] = kept
-        self.session.collected = [check_info(item) for item in items]
+        self.session.collected = [check_info(item, self.session.lang) for item in items]
 
     @pytest.fixture
     def sub(self, request: pytest.FixtureRequest) -> Submission:
@@ -123,7 +125,7 @@ class GradingPlugin:
             self._started[item.name] = time.monotonic()
         failed_setup = call.when == "setup" and call.excinfo is not None
         if call.when == "call" or failed_setup:
-            info = check_info(item)
+            info = check_info(item, self.session.lang)
             duration = time.monotonic() - self._started.get(item.name, time.monotonic())
             try:
                 status, message = self._verdict(call.excinfo.value if call.excinfo else None, info, report)

@@ -40,6 +40,17 @@ def render(message_id: str, params: dict, lang: str) -> str:
     return template.format_map(_Defaulting(params))
 
 
+def check_name(assignment: str, check_id: str, english: str, lang: str) -> str:
+    """A check's name in `lang`: each assignment's module may define NAMES_KO = {check id: name}."""
+    if lang == "en":
+        return english
+    try:
+        module = importlib.import_module(f"{__name__}.{assignment}")
+    except ImportError:
+        return english
+    return getattr(module, f"NAMES_{lang.upper()}", {}).get(check_id, english)
+
+
 def fields(template: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(template) if name}
 

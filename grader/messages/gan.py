@@ -110,3 +110,26 @@ KO = {
     "gan.sample.duplicates": "sample 한 번의 호출에서 나온 이미지 중 두 장이 똑같습니다: 이미지마다 자기 노이즈 벡터가 필요합니다. 벡터 하나를 반복하지 말고 torch.randn(n, latent_dim)을 쓰세요.",
     "gan.sample.same_twice": "sample을 두 번 호출했더니 똑같은 이미지가 나왔습니다: 호출할 때마다 새 노이즈를 뽑으세요 (고정된 z나 sample 안의 torch.manual_seed 금지).",
 }
+
+# Check names as Korean students see them (the rubric's `name=` is the English one).
+NAMES_KO = {
+    "test_generator_shape": "Generator가 (B, latent_dim)을 (B, *img_shape)로 변환 (기본 크기와 작은 크기)",
+    "test_generator_range": "Generator 출력이 [-1, 1] 범위이고 양쪽 절반을 모두 사용 (데이터처럼 tanh)",
+    "test_discriminator_shape": "Discriminator가 (B, *img_shape)를 (B, 1)로 변환 (기본 크기와 작은 크기)",
+    "test_discriminator_raw_logits": "Discriminator가 sigmoid 없이 로짓을 그대로 반환",
+    "test_other_sizes": "다른 크기: G, D, sample에 latent_dim 3, img_shape (2, 12, 8)",
+    "test_discriminator_loss": "discriminator_loss = 로짓에 대한 평균 BCE(real, 1) + 평균 BCE(fake, 0)",
+    "test_discriminator_loss_scalar": "discriminator_loss가 평균 BCE와 같은 기울기를 갖는 0차원 텐서를 반환",
+    "test_generator_loss": "generator_loss가 non-saturating 손실: 로짓에 대한 평균 BCE(fake, 1)",
+    "test_generator_loss_scalar": "generator_loss가 평균 BCE와 같은 기울기를 갖는 0차원 텐서를 반환",
+    "test_train_step_order": "train_step이 판별자를 한 번 갱신한 뒤 생성자를 한 번 갱신",
+    "test_train_step_d_leaves_g": "판별자 갱신이 생성자의 파라미터를 바꾸지 않음",
+    "test_train_step_g_leaves_d": "생성자 갱신이 판별자의 파라미터를 바꾸지 않음",
+    "test_train_step_d_gradient": "판별자 갱신이 real과 새로 만든 fake에 대한 판별자 손실의 기울기를 사용",
+    "test_train_step_g_gradient": "생성자 갱신이 갱신된 D를 통한 non-saturating 생성자 손실의 기울기를 사용",
+    "test_train_step_fresh_fakes": "train_step이 호출마다 새 잠재 벡터를 뽑고, 그것으로 G가 만든 fake를 D에 줌",
+    "test_train_step_returns": "train_step이 그 단계의 손실과 같은 (d_loss, g_loss)를 파이썬 float로 반환",
+    "test_training_moves_losses": "작은 고정 배치에서 D만 학습하면 D 손실이, G만 학습하면 G 손실이 줄어듦",
+    "test_sample": "sample이 (n, latent_dim) 잠재 벡터로부터 요청한 장치에 [-1, 1] 범위의 (n, *img_shape)를 반환",
+    "test_sample_fresh": "sample이 호출마다 새 잠재 벡터를 뽑음: 한 호출 안에서도, 호출 사이에서도 다른 이미지",
+}

@@ -299,3 +299,29 @@ KO = {
         "{expected}). H * W * log|det W|는 __init__에서 한 번이 아니라 매 forward 호출마다 현재 W로 계산하세요 "
         "(torch.linalg.slogdet).",
 }
+
+# Check names as Korean students see them (the rubric's `name=` is the English one).
+NAMES_KO = {
+    "test_signatures": "생성자와 함수의 파라미터와 기본값이 규약과 같고, 기본값으로 동작함",
+    "test_coupling_mask": "AffineCoupling: 마스크가 1인 원소는 그대로 통과하고 나머지의 변환을 결정",
+    "test_coupling_invertible": "AffineCoupling: inverse가 forward를 되돌림",
+    "test_coupling_log_det": "AffineCoupling: log_det이 샘플마다 log|det J|",
+    "test_realnvp_every_dim": "RealNVP: 마스크가 번갈아 바뀌어 모든 차원이 변환됨",
+    "test_realnvp_invertible": "RealNVP: inverse가 forward를 되돌림",
+    "test_realnvp_log_det": "RealNVP: log_det이 샘플마다 전체 스택의 log|det J|",
+    "test_realnvp_log_prob": "RealNVP: log_prob = z의 표준정규 로그 밀도 + log_det",
+    "test_realnvp_sample": "RealNVP: sample이 N(0, I) 잡음을 inverse로 변환",
+    "test_realnvp_training": "RealNVP: 학습하면 음의 로그 우도가 줄어듦",
+    "test_realnvp_odd_dim": "RealNVP: 홀수 차원과 3개 층에서도 변환, 역변환, log-det이 맞음",
+    "test_devices": "출력이 모델과 입력의 장치에 있음 (장치 하드코딩 없음)",
+    "test_logit_value": "logit_transform: y = logit(alpha + (1 - 2 alpha) x)",
+    "test_logit_log_det": "logit_transform: 샘플별 log-det",
+    "test_bits_per_dim": "알려진 값에 대한 bits_per_dim",
+    "test_actnorm_init": "ActNorm: 첫 호출에서 채널마다 평균 0, 분산 1이 되도록 초기화",
+    "test_actnorm_init_once": "ActNorm: 첫 호출에서만 초기화",
+    "test_actnorm_invertible": "ActNorm: inverse가 forward를 되돌림",
+    "test_actnorm_log_det": "ActNorm: 샘플마다 log_det = H * W * sum(log|scale|)",
+    "test_invconv_rotation": "InvertibleConv1x1: 무작위 회전 행렬로 초기화",
+    "test_invconv_invertible": "InvertibleConv1x1: W가 회전이 아니게 된 뒤에도 inverse가 forward를 되돌림",
+    "test_invconv_log_det": "InvertibleConv1x1: W가 바뀐 뒤에도 log_det = H * W * log|det W|",
+}

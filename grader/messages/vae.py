@@ -89,3 +89,21 @@ KO = {
     "vae.sample_not_fresh": "sample을 두 번 호출했는데 같은 이미지가 나왔습니다: 호출할 때마다 새 z를 뽑으세요.",
     "vae.device": "입력은 {expected}에 있었는데 {what}이(가) {got}에서 돌아왔습니다: 장치를 하드코딩하지 말고 입력(x.device)이나 모델을 따르세요.",
 }
+
+# Check names as Korean students see them (the rubric's `name=` is the English one).
+NAMES_KO = {
+    "test_signatures": "VAE, kl_divergence, loss_function, sample의 시그니처와 기본값이 규약과 같음",
+    "test_encode_shapes": "encode가 펼친 입력과 이미지 입력 모두에 대해 (B, latent_dim) 모양의 (mu, logvar)를 반환",
+    "test_decode_range": "decode가 (0, 1) 범위의 베르누이 평균을 (B, input_dim) 모양으로 반환",
+    "test_forward": "forward(x)가 encode, decode와 일관된 (recon, mu, logvar)를 반환",
+    "test_reparameterize_gradients": "reparameterize가 mu와 logvar에 대해 미분 가능 (z = mu + exp(logvar/2) * eps)",
+    "test_reparameterize_statistics": "reparameterize의 z가 평균 mu, 분산 exp(logvar)를 갖고 원소마다 독립인 잡음을 씀",
+    "test_kl_divergence": "kl_divergence가 샘플마다 KL(N(mu, diag(exp(logvar))) || N(0, I))와 같음",
+    "test_loss_function_value": "loss_function이 음의 ELBO: 합한 BCE + KL, 배치에 대해 합",
+    "test_loss_function_image_input": "loss_function이 기본 크기 (B, 1, 28, 28) 이미지 모양의 x를 받음",
+    "test_loss_function_differentiable": "loss_function이 기울기를 가진 스칼라를 반환",
+    "test_training_decreases_loss": "작은 고정 배치로 학습하면 손실이 줄어듦",
+    "test_sample_from_prior": "sample이 z ~ N(0, I)를 디코딩: 모양, 범위, 장치, 분포",
+    "test_sample_default_shape": "기본 크기에서 sample이 (n, 1, 28, 28) 이미지를 반환",
+    "test_device_follows_input": "모든 출력이 입력과 같은 장치에 있음 (장치를 하드코딩하지 않음)",
+}

@@ -43,3 +43,19 @@ def test_default_language_follows_the_locale(monkeypatch):
     assert default_language() == "ko"
     monkeypatch.setenv("LANG", "en_US.UTF-8")
     assert default_language() == "en"
+
+
+def rubric_check_ids(assignment: str) -> set[str]:
+    """Names of the functions a rubric decorates with `check(...)`, read without importing it."""
+    import ast
+    from pathlib import Path
+
+    tree = ast.parse((Path(messages.__file__).parent.parent / "checks" / f"{assignment}.py").read_text())
+    return {node.name for node in tree.body if isinstance(node, ast.FunctionDef)
+            and any(isinstance(d, ast.Call) and getattr(d.func, "id", "") == "check" for d in node.decorator_list)}
+
+
+@pytest.mark.parametrize("assignment", ["gan", "vae", "pixelcnn", "realnvp"])
+def test_every_check_has_a_korean_name(assignment):
+    module = importlib.import_module(f"grader.messages.{assignment}")
+    assert set(module.NAMES_KO) == rubric_check_ids(assignment)
