@@ -1,0 +1,75 @@
+"""Batch grading throughput: a generated class graded with --jobs 1 and --jobs 2.
+
+Prints seconds per submission for each job count, the parallel efficiency
+(T1 / (jobs * Tjobs)) and, for comparison, the wall time of one cold `gengrade check`.
+
+    OMP_NUM_THREADS=1 python bench/batch_bench.py --students 100 --jobs 1 2
+"""
+from __future__ import annotations
+
+import argparse
+import itertools
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+CORPUS = REPO / "tests" / "corpus" / "vae"
+
+
+def make_class(folder: Path, students: int) -> list[str]:
+    """Copies of the VAE corpus (correct variants, one-bug mutants, a notebook) under student names."""
+    sources = sorted(p for p in CORPUS.iterdir() if p.suffix in (".py", ".ipynb"))
+    folder.mkdir(parents=True)
+    used = []
+    for index, source in zip(range(students), itertools.cycle(sources)):
+        shutil.copy(source, folder / f"student{index:03d}{source.suffix}")
+        used.append(source.name)
+    return used
+
+
+def timed(command: list[str]) -> tuple[float, float]:
+    """Wall seconds, and CPU seconds of the command and every process it waited for (workers included)."""
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(REPO))
+    cpu_before = _children_cpu()
+    started = time.perf_counter()
+    subprocess.run(command, cwd=REPO, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - started, _children_cpu() - cpu_before
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--students", type=int, default=100)
+    parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2])
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="gengrade-bench-") as tmp:
+        submissions = Path(tmp) / "class"
+        used = make_class(submissions, args.students)
+        correct = sum(name.startswith("correct") for name in used)
+        print(f"{args.students} submissions ({correct} correct, {args.students - correct} buggy or stubs), "
+              f"{os.cpu_count()} cores, load average before: {os.getloadavg()[0]:.1f}")
+        single, _ = timed([sys.executable, "-m", "grader", "check", str(CORPUS / "correct_mlp.py"), "-a", "vae"])
+        print(f"one cold `gengrade check`: {single:.1f} s")
+        per_job = {}
+        for jobs in args.jobs:
+            wall, cpu = timed([sys.executable, "-m", "grader", "batch", str(submissions), "-a", "vae", "--no-progress",
+                          "--out", str(Path(tmp) / f"out{jobs}"), "--jobs", str(jobs)])
+            per_job[jobs] = wall
+            efficiency = per_job[args.jobs[0]] * args.jobs[0] / (jobs * wall)
+            print(f"--jobs {jobs}: {wall:7.1f} s wall, {wall / args.students:5.2f} s per submission, "
+                  f"{cpu / args.students:5.2f} CPU s per submission, parallel efficiency {100 * efficiency:5.1f} %"
+                  f"   (load average now {os.getloadavg()[0]:.1f})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,79 @@
+"""A small class of VAE submissions in every layout `gengrade batch` accepts, and helpers to run gengrade."""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+CORPUS = REPO / "tests" / "corpus" / "vae"
+STUDENTS = ("alice", "bob", "carol", "dave", "erin")
+GRADED = ("alice", "bob", "carol", "erin")  # dave's folder has no single candidate file
+
+
+def gengrade_env() -> dict[str, str]:
+    return dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(REPO))
+
+
+def gengrade(*args: str, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "grader", *args], capture_output=True, text=True,
+                          env=gengrade_env(), cwd=REPO, timeout=600, **kwargs)
+
+
+def make_class(folder: Path) -> Path:
+    """alice: correct .py; bob: KL-sign bug; carol/: correct notebook in a folder; dave/: two candidates
+    (ungradable); erin: syntax error (graded as a load failure)."""
+    folder.mkdir(parents=True)
+    shutil.copy(CORPUS / "correct_mlp.py", folder / "alice.py")
+    shutil.copy(CORPUS / "bug_kl_sign.py", folder / "bob.py")
+    (folder / "carol").mkdir()
+    shutil.copy(CORPUS / "correct_lecture_style.ipynb", folder / "carol" / "vae.ipynb")
+    (folder / "dave").mkdir()
+    shutil.copy(CORPUS / "correct_mlp.py", folder / "dave" / "model.py")
+    shutil.copy(CORPUS / "correct_mlp.py", folder / "dave" / "train.py")
+    (folder / "erin.py").write_text("def encode(x:\n    return x\n", encoding="utf-8")
+    (folder / ".DS_Store").write_bytes(b"\0\1")  # not a student
+    return folder
+
+
+def stored_rows(out: Path) -> dict[str, tuple[str, str, float]]:
+    """student -> (sha256, run_id, graded_at) as the store holds them now."""
+    with sqlite3.connect(out / "results.sqlite", timeout=30) as db:
+        rows = db.execute("SELECT student, sha256, run_id, graded_at FROM submissions").fetchall()
+    return {r[0]: (r[1], r[2], r[3]) for r in rows}
+
+
+@pytest.fixture(scope="session")
+def corpus_class(tmp_path_factory) -> Path:
+    return make_class(tmp_path_factory.mktemp("class") / "submissions")
+
+
+@pytest.fixture(scope="session")
+def resumed_batch(corpus_class: Path, tmp_path_factory) -> dict:
+    """Start a batch, SIGKILL it (the whole process group) once some results are stored, run it again."""
+    out = tmp_path_factory.mktemp("batch") / "out"
+    command = [sys.executable, "-m", "grader", "batch", str(corpus_class), "--assignment", "vae",
+               "--out", str(out), "--jobs", "2", "--no-progress"]
+    first = subprocess.Popen(command, cwd=REPO, env=gengrade_env(), start_new_session=True,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and first.poll() is None:
+        if (out / "results.sqlite").exists():
+            try:
+                if stored_rows(out):
+                    break
+            except sqlite3.OperationalError:  # the batch is still creating its tables
+                pass
+        time.sleep(0.05)
+    os.killpg(first.pid, signal.SIGKILL)
+    first.wait()
+    before = stored_rows(out)  # what survived the kill, read after it
+    second = subprocess.run(command, cwd=REPO, env=gengrade_env(), capture_output=True, text=True, timeout=600)
+    return {"out": out, "before": before, "after": stored_rows(out), "second": second}
