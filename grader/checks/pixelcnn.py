@@ -5,8 +5,12 @@ Jacobian of one layer (or of the whole network) says which input each output
 depends on, and that set must be exactly what the mask type allows. Sampling is
 judged against the student's own model: on 3x3 images every one of the 512 binary
 images gets its exact raster-order probability from one batched forward pass, and
-the drawn images must follow it (chi-square test). Sizes are tiny so the whole
-rubric runs in a few seconds on a laptop CPU.
+the drawn images must follow it (chi-square test). Fresh networks barely use their
+context, so before the statistical checks every weight is scaled by seeded positive
+factors (zeros stay zero, masks stay intact) to make the pixels strongly depend on
+each other: then a sampler that ignores that dependence (one forward pass, column
+order, a [-1, 1] canvas) is caught at p ~ 0. Sizes are tiny so the whole rubric
+runs in a few seconds on a laptop CPU.
 """
 from __future__ import annotations
 
@@ -73,6 +77,13 @@ def probability_spread(logits: torch.Tensor, images: torch.Tensor) -> float:
     return torch.sigmoid(logits.double()).std(dim=0).mean().item()
 
 
+def moderate_spread(logits: torch.Tensor, images: torch.Tensor) -> float:
+    """The probability spread among gains whose logits stay within +-10 (readable nll values, no
+    saturated sigmoid); any gain beyond that scores below every gain within it."""
+    largest = logits.abs().max().item()
+    return probability_spread(logits, images) if largest <= 10 else -largest
+
+
 def total_correlation(logits: torch.Tensor, images: torch.Tensor) -> float:
     """Sum of the pixels' marginal entropies minus the joint entropy of the model's distribution over
     `images` (all binary images of one size): zero for independent pixels and for a deterministic
@@ -124,7 +135,7 @@ def expected_dependencies(mask_type: str, kernel_size: int, c_in: int, c_out: in
 
 
 def check_layer_dependencies(sub, conv, mask_type: str, kernel_size: int, c_in: int, c_out: int,
-                             side: int, when: str) -> None:
+                             side: int, when: str, hint: str | None = None) -> None:
     """Fail with the first output position that sees a forbidden input, or misses an allowed one."""
     x = torch.randn(1, c_in, side, side)
     jac = sub.probe("pixelcnn.jacobian", conv, x)
@@ -137,7 +148,8 @@ def check_layer_dependencies(sub, conv, mask_type: str, kernel_size: int, c_in: 
             where = relation(i2 - i, j2 - j)
             fail(message_id, type=mask_type, k=kernel_size, when_id=f"pixelcnn.when.{when}", o=o, c=c,
                  out=(i, j), inp=(i2, j2), count=int(wrong.sum()), total=int(expected.numel()),
-                 where_id=f"pixelcnn.where.{where}", hint_id=f"pixelcnn.hint.{message_id.split('.')[-1]}_{where}")
+                 where_id=f"pixelcnn.where.{where}",
+                 hint_id=hint or f"pixelcnn.hint.{message_id.split('.')[-1]}_{where}")
 
 
 @check(points=1, name="signatures and defaults: MaskedConv2d is an nn.Conv2d that takes conv_kwargs; PixelCNN and sample defaults")
@@ -163,13 +175,15 @@ def test_signatures(sub):
 def test_mask_buffer(sub):
     for mask_type in ("A", "B"):
         for kernel_size in (3, 5):
-            info = sub.probe("pixelcnn.mask_info", sub.MaskedConv2d(mask_type, 2, 3, kernel_size, padding=kernel_size // 2))
+            conv = sub.MaskedConv2d(mask_type, 2, 3, kernel_size, padding=kernel_size // 2)
+            info = sub.probe("pixelcnn.mask_info", conv)
             if info["mask"] is None:
                 fail("pixelcnn.buffer.missing", type=mask_type, buffers=info["buffers"] or "none",
                      attr=info["mask_attr"])
             mask = info["mask"]
             if tuple(mask.shape) != tuple(info["weight_shape"]):
-                fail("pixelcnn.buffer.shape", type=mask_type, got=tuple(mask.shape), expected=tuple(info["weight_shape"]))
+                fail("pixelcnn.buffer.shape", type=mask_type, got=tuple(mask.shape),
+                     expected=tuple(info["weight_shape"]))
             expected = allowed_offsets(mask_type, kernel_size).float().expand_as(mask)
             if not torch.equal(mask, expected):
                 row = (mask[0, 0] != expected[0, 0]).nonzero()
@@ -201,8 +215,9 @@ def test_mask_kernel5(sub):
 def test_mask_after_optimizer_step(sub):
     for mask_type in ("A", "B"):
         conv = sub.MaskedConv2d(mask_type, 2, 2, 5, padding=2).to(sub.device)
+        check_layer_dependencies(sub, conv, mask_type, 5, 2, 2, 6, "init")
         sub.probe("pixelcnn.adam_on_output", conv, torch.randn(4, 2, 6, 6), torch.randn(4, 2, 6, 6), steps=3, lr=0.05)
-        check_layer_dependencies(sub, conv, mask_type, 5, 2, 2, 6, "trained")
+        check_layer_dependencies(sub, conv, mask_type, 5, 2, 2, 6, "trained", hint="pixelcnn.hint.mask_trained")
 
 
 # -- PixelCNN forward ------------------------------------------------------------------------
@@ -230,35 +245,44 @@ def test_pixelcnn_logits(sub):
         fail("pixelcnn.logits.probabilities", low=low, high=high)
 
 
-def check_causal(sub, model, when: str) -> None:
+def causal_leaks(sub, model) -> torch.Tensor:
+    """[output t, input s] on 6x6 images, raster indices: logit t depends on pixel s and s >= t."""
     side = 6
     x = binary(2, 1, side, side)
     jac = expect_tensor(sub.probe("pixelcnn.jacobian", model.eval(), x), (2, 1, side, side, 2, 1, side, side),
                         "the model's logits")
     per_image = (jac[0, 0, :, :, 0, 0] + jac[1, 0, :, :, 1, 0]).reshape(side * side, side * side)
     order = torch.arange(side * side)
-    future = order.view(1, -1) >= order.view(-1, 1)  # [output t, input s]: s is t itself or after it
-    leaks = (per_image > TOL * max(per_image.max().item(), 1e-30)) & future
-    if leaks.any():
-        t, s = (int(v) for v in leaks.nonzero()[0])
-        fail("pixelcnn.causal.leak", when_id=f"pixelcnn.when.model_{when}", out=divmod(t, side), inp=divmod(s, side),
-             count=int(leaks.sum()), own=int(leaks.diagonal().sum()), side=side,
-             hint_id="pixelcnn.hint.causal_trained" if when == "trained" else
-             ("pixelcnn.hint.causal_own" if leaks.diagonal().any() else "pixelcnn.hint.causal_future"))
+    future = order.view(1, -1) >= order.view(-1, 1)
+    return (per_image > TOL * max(per_image.max().item(), 1e-30)) & future
+
+
+def fail_on_leaks(leaks: torch.Tensor, when: str, leaked_before_training: bool = True) -> None:
+    if not leaks.any():
+        return
+    side = math.isqrt(leaks.shape[0])
+    t, s = (int(v) for v in leaks.nonzero()[0])
+    if not leaked_before_training:
+        hint = "causal_trained"
+    else:
+        hint = "causal_own" if leaks.diagonal().any() else "causal_future"
+    fail("pixelcnn.causal.leak", when_id=f"pixelcnn.when.model_{when}", out=divmod(t, side), inp=divmod(s, side),
+         count=int(leaks.sum()), own=int(leaks.diagonal().sum()), side=side, hint_id=f"pixelcnn.hint.{hint}")
 
 
 @check(points=2, name="PixelCNN is causal: logit (i, j) depends only on pixels strictly before (i, j) in raster order")
 def test_pixelcnn_causal(sub):
     model = small_pixelcnn(sub)
-    strengthen(sub, model, binary(8, 1, 6, 6), 2, probability_spread)
-    check_causal(sub, model, "init")
+    strengthen(sub, model, binary(8, 1, 6, 6), 2, moderate_spread)
+    fail_on_leaks(causal_leaks(sub, model), "init")
 
 
 @check(points=2, name="PixelCNN stays causal after training steps (5x5 kernels)", hidden=True)
 def test_pixelcnn_causal_after_training(sub):
     model = small_pixelcnn(sub, kernel_size=5)
-    sub.probe("pixelcnn.adam_on_output", model, binary(4, 1, 6, 6), torch.randn(4, 1, 6, 6), steps=5, lr=0.05)
-    check_causal(sub, model, "trained")
+    before = causal_leaks(sub, model)
+    sub.probe("pixelcnn.adam_on_output", model.train(), binary(4, 1, 6, 6), torch.randn(4, 1, 6, 6), steps=5, lr=0.05)
+    fail_on_leaks(causal_leaks(sub, model), "trained", leaked_before_training=bool(before.any()))
 
 
 # -- nll -------------------------------------------------------------------------------------
@@ -284,7 +308,7 @@ def test_nll_value(sub):
     batch, side = 4, 5
     x = binary(batch, 1, side, side)
     model = small_pixelcnn(sub)
-    strengthen(sub, model, x, 3, probability_spread)
+    strengthen(sub, model, x, 3, moderate_spread)
     model = model.eval()
     logits = expect_tensor(model(x), (batch, 1, side, side), "forward(x)")
     got = sub.nll(model, x)
@@ -306,8 +330,7 @@ def test_nll_value(sub):
         (bernoulli_nll(model(2 * x - 1), 2 * x - 1).mean().item(), "minus_one"),
     ]
     if logits.min().item() >= 0 and logits.max().item() <= 1:  # forward returned probabilities
-        probs = logits.clamp(1e-12, 1 - 1e-12)
-        per_image_probs = F.binary_cross_entropy(probs, x, reduction="none").flatten(1).sum(1)
+        per_image_probs = F.binary_cross_entropy(logits, x, reduction="none").flatten(1).sum(1)
         candidates += [(per_image_probs.mean().item(), "sigmoid_forward"),
                        (per_image_probs.mean().item() / (side * side), "sigmoid_forward")]
     hint = next((h for value, h in candidates if math.isclose(got, value, rel_tol=1e-4, abs_tol=1e-5)), "none")
@@ -377,7 +400,7 @@ def check_distribution(sub, shape: tuple, seed: int) -> None:
     model = model.eval()
     log_p = log_bernoulli(model(images), images)
     total = log_p.exp().sum().item()
-    if abs(total - 1.0) > 1e-3:
+    if abs(total - 1.0) > 0.02:  # a causal model sums to 1 up to float32 (or TF32) rounding of the logits
         fail("pixelcnn.sample.not_causal", total=total, size=f"{height}x{width}")
     samples = draw(sub, model, N_SAMPLES, shape)
     codes = image_codes(samples)
@@ -423,10 +446,12 @@ def test_sample_format(sub):
 
 @check(points=2, name="sample draws the first pixel from Bernoulli(sigmoid(logit)) (binomial test)")
 def test_sample_first_pixel(sub):
-    model = small_pixelcnn(sub).eval()
+    model = small_pixelcnn(sub)
+    strengthen(sub, model, all_images(2, 2), 6, total_correlation)
+    model = model.eval()
     logit_zeros = model(torch.zeros(1, 1, 2, 2))[0, 0, 0, 0].item()
     logit_ones = model(torch.ones(1, 1, 2, 2))[0, 0, 0, 0].item()
-    if abs(logit_zeros - logit_ones) > 1e-4 * max(1.0, abs(logit_zeros)):
+    if abs(logit_zeros - logit_ones) > 1e-3 * max(1.0, abs(logit_zeros)):  # slack for TF32 convolutions on GPUs
         fail("pixelcnn.sample.first_not_causal", a=logit_zeros, b=logit_ones)
     p = 1.0 / (1.0 + math.exp(-logit_zeros))
     samples = draw(sub, model, N_SAMPLES, (1, 2, 2))
@@ -434,6 +459,8 @@ def test_sample_first_pixel(sub):
     p_value = stats.binomtest(ones, N_SAMPLES, p).pvalue
     if p_value < ALPHA:
         hint = "threshold" if ones in (0, N_SAMPLES) else "none"
+        if 0 <= logit_zeros <= 1 and stats.binomtest(ones, N_SAMPLES, logit_zeros).pvalue >= ALPHA:
+            hint = "probabilities"  # the draws follow forward's raw output: forward returns probabilities
         fail("pixelcnn.sample.first_pixel", ones=ones, n=N_SAMPLES, freq=ones / N_SAMPLES, p=p, logit=logit_zeros,
              p_value=p_value, hint_id=f"pixelcnn.sample.hint.{hint}")
 
