@@ -85,3 +85,20 @@ def _reachable(roots: list[ast.stmt], helpers: dict[str, ast.stmt]) -> set[str]:
             seen.add(name)
             frontier |= _names(helpers[name])
     return seen
+
+
+def drop_check_names(source: str, check_ids: set[str]) -> str:
+    """A messages module without the translated names (NAMES_*) of the given checks.
+
+    The student release must not name hidden checks anywhere but their manifest."""
+    tree = ast.parse(source)
+    lines = source.splitlines(keepends=True)
+    for node in reversed(tree.body):
+        if (isinstance(node, ast.Assign) and isinstance(node.value, ast.Dict)
+                and any(isinstance(t, ast.Name) and t.id.startswith("NAMES_") for t in node.targets)):
+            kept = [(k, v) for k, v in zip(node.value.keys, node.value.values)
+                    if not (isinstance(k, ast.Constant) and k.value in check_ids)]
+            entries = "".join(f"    {ast.unparse(k)}: {ast.unparse(v)},\n" for k, v in kept)
+            text = f"{ast.unparse(node.targets[0])} = {{\n{entries}}}\n"
+            lines[node.lineno - 1:node.end_lineno] = [text]
+    return "".join(lines)

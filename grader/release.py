@@ -128,6 +128,11 @@ def write_grader(dest: Path) -> None:
             continue
         cut = public_rubric.split(rubric.read_text(encoding="utf-8"))
         rubric.write_text(cut.public_source, encoding="utf-8")
+        messages = dest / "messages" / f"{assignment}.py"
+        if messages.exists():
+            hidden_ids = {c.id for c in cut.hidden}
+            messages.write_text(public_rubric.drop_check_names(messages.read_text(encoding="utf-8"), hidden_ids),
+                                encoding="utf-8")
         manifest = [{"id": c.id, "name": c.name, "points": c.points} for c in cut.hidden]
         (dest / "checks" / f"{assignment}.hidden.json").write_text(
             json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
