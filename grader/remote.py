@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from grader import sandbox
-from grader.errors import (LoadFailure, MissingName, NotImplementedByStudent, ProtocolError, StudentError,
+from grader.errors import (CheckFailed, LoadFailure, MissingName, NotImplementedByStudent, ProtocolError, StudentError,
                            StudentExit, StudentFrame, WorkerCrashed, WorkerTimeout)
 from grader.protocol import Decoder, Encoder, Handle, recv, send
 from grader.submission import PreparedSubmission
@@ -206,9 +206,11 @@ class Connection:
             self.worker.kill()
             raise WorkerCrashed(f"sent a malformed reply ({exc})") from exc
 
-    def _student_error(self, error: dict) -> StudentError:
+    def _student_error(self, error: dict) -> StudentError | CheckFailed:
         frames = _frames(error, self.prepared)
         kind, exc_type, message = error.get("kind"), str(error.get("type")), str(error.get("message"))
+        if kind == "contract" and isinstance(error.get("params"), dict):
+            return CheckFailed(message, error["params"])
         if kind == "not-implemented":
             name = frames[-1].function if frames else (message or "?")
             return NotImplementedByStudent(name, message, frames)

@@ -129,6 +129,9 @@ class Worker:
             for frame_obj, frame in zip(_tb_frames(exc.__traceback__), traceback.extract_tb(exc.__traceback__))
             if frame.filename == self.filename
         ]
+        if isinstance(exc, probes.ContractViolation):
+            return {"type": "ContractViolation", "message": exc.message_id, "frames": frames[-8:], "kind": "contract",
+                    "params": exc.params}
         kind = "exception"
         if isinstance(exc, (SystemExit, KeyboardInterrupt)):
             kind = "exit"

@@ -14,6 +14,16 @@ from typing import Any, Callable
 CONTEXT: dict[str, Any] = {"module": None, "device": "cpu"}
 
 
+class ContractViolation(Exception):
+    """Raised by a probe when a value breaks the contract before the check could see it
+    (e.g. a loss that cannot be back-propagated). The check fails with this catalogued message."""
+
+    def __init__(self, message_id: str, **params: object):
+        super().__init__(message_id)
+        self.message_id = message_id
+        self.params = {k: v if isinstance(v, (int, float, str, bool)) else str(v) for k, v in params.items()}
+
+
 def resolve(name: str) -> Callable[..., Any]:
     """Find a probe by name; only public functions of grader.probes.* modules qualify."""
     module_name, _, function_name = name.partition(".")

@@ -8,6 +8,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from grader.probes import common
+
 
 def mask_info(conv: nn.Module) -> dict:
     """What a MaskedConv2d keeps: its own buffers, the `mask` buffer, weight shape, bias, padding."""
@@ -42,37 +44,10 @@ def jacobian(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
     return jac.abs().detach()
 
 
-class _Adam:
-    """Plain Adam (Kingma & Ba 2015) in a few lines: building a torch.optim optimizer
-    imports torch._dynamo, which costs seconds and would dominate the rubric's run time."""
-
-    def __init__(self, params, lr: float, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8):
-        self.params = [p for p in params if p.requires_grad]
-        self.lr, self.betas, self.eps, self.t = lr, betas, eps, 0
-        self.m = [torch.zeros_like(p) for p in self.params]
-        self.v = [torch.zeros_like(p) for p in self.params]
-
-    def zero_grad(self) -> None:
-        for p in self.params:
-            p.grad = None
-
-    @torch.no_grad()
-    def step(self) -> None:
-        self.t += 1
-        b1, b2 = self.betas
-        for p, m, v in zip(self.params, self.m, self.v):
-            if p.grad is None:
-                continue
-            m.mul_(b1).add_(p.grad, alpha=1 - b1)
-            v.mul_(b2).addcmul_(p.grad, p.grad, value=1 - b2)
-            step = (m / (1 - b1 ** self.t)) / ((v / (1 - b2 ** self.t)).sqrt() + self.eps)
-            p.sub_(self.lr * step)
-
-
 def adam_on_output(model: nn.Module, x: torch.Tensor, weights: torch.Tensor, steps: int, lr: float) -> int:
     """A few Adam steps on sum(model(x) * weights): every weight whose gradient is not
     blocked by the mask moves by about `lr` per step. Returns the number of steps taken."""
-    optimizer = _Adam(model.parameters(), lr=lr)
+    optimizer = common.Adam(model.parameters(), lr=lr)
     for _ in range(steps):
         optimizer.zero_grad()
         (model(x) * weights).sum().backward()
@@ -85,7 +60,7 @@ def train_nll(model: nn.Module, nll, x: torch.Tensor, steps: int, lr: float) -> 
 
     Stops at a loss that cannot be back-propagated or is not finite, and says so.
     """
-    optimizer = _Adam(model.parameters(), lr=lr)
+    optimizer = common.Adam(model.parameters(), lr=lr)
     losses: list[float] = []
     for _ in range(steps):
         loss = nll(model, x)
