@@ -8,100 +8,22 @@ helpers are compared with independent computations.
 """
 from __future__ import annotations
 
-import importlib.util
 import re
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 import torch
 
 from grader.checks import pixelcnn as rubric
-from grader.errors import CheckFailed
 from grader.messages import pixelcnn as catalogue
-from grader.probes import common as common_probes
 from grader.probes import pixelcnn as pixelcnn_probes
-from grader.protocol import TensorOrigin
+
+from tests.local_grading import failure_id
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "tests" / "corpus" / "pixelcnn"
 CORRECT = ["correct_plain_stack.py", "correct_parametrize_residual.py", "correct_hook_gated.py"]
 SEEDS = range(4)
-
-
-def _load(path: Path) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def _value(result):
-    """What the worker would send back: CPU copies of tensors that remember their origin."""
-    if isinstance(result, torch.Tensor):
-        copy = result.detach().cpu().clone()
-        copy.gengrade_origin = TensorOrigin(str(result.device), str(result.dtype).replace("torch.", ""),
-                                            result.requires_grad, result.grad_fn is not None)
-        return copy
-    if isinstance(result, (tuple, list)):
-        return type(result)(_value(v) for v in result)
-    if isinstance(result, dict):
-        return {k: _value(v) for k, v in result.items()}
-    if isinstance(result, (int, float, str, bool, type(None))):
-        return result
-    return _Live(result)
-
-
-def _live(value):
-    if isinstance(value, _Live):
-        return object.__getattribute__(value, "obj")
-    if isinstance(value, (tuple, list)):
-        return type(value)(_live(v) for v in value)
-    if isinstance(value, dict):
-        return {k: _live(v) for k, v in value.items()}
-    return value
-
-
-class _Live:
-    """An in-process stand-in for `grader.remote.Remote`."""
-
-    __slots__ = ("obj",)
-
-    def __init__(self, obj):
-        object.__setattr__(self, "obj", obj)
-
-    def __getattr__(self, name):
-        return _value(getattr(object.__getattribute__(self, "obj"), name))
-
-    def __call__(self, *args, **kwargs):
-        return _value(object.__getattribute__(self, "obj")(*_live(args), **_live(kwargs)))
-
-
-class LocalSubmission:
-    """The `sub` fixture without a worker: for trusted corpus files only, to run checks under many seeds."""
-
-    device = "cpu"
-
-    def __init__(self, module: ModuleType):
-        self._module = module
-
-    def __getattr__(self, name):
-        return _value(getattr(self._module, name))
-
-    def probe(self, name: str, *args, **kwargs):
-        module_name, _, function = name.partition(".")
-        probes = {"pixelcnn": pixelcnn_probes, "common": common_probes}[module_name]
-        return _value(getattr(probes, function)(*_live(args), **_live(kwargs)))
-
-
-def _run(check, path: Path, seed: int) -> str | None:
-    """The message id the check fails with, or None when it passes."""
-    torch.manual_seed(seed)
-    try:
-        check(LocalSubmission(_load(path)))
-    except CheckFailed as failure:
-        return failure.message_id
-    return None
 
 
 STATISTICAL = [rubric.test_sample_first_pixel, rubric.test_sample_distribution,
@@ -112,7 +34,7 @@ STATISTICAL = [rubric.test_sample_first_pixel, rubric.test_sample_distribution,
 @pytest.mark.parametrize("check", STATISTICAL, ids=lambda c: c.__name__)
 def test_correct_samplers_pass_under_every_seed(name, check):
     for seed in SEEDS:
-        assert _run(check, CORPUS / name, seed) is None, f"seed {seed}"
+        assert failure_id(check, CORPUS / name, seed) is None, f"seed {seed}"
 
 
 @pytest.mark.parametrize("name, check, message_id", [
@@ -126,7 +48,7 @@ def test_correct_samplers_pass_under_every_seed(name, check):
 ])
 def test_sampling_mutants_fail_under_every_seed(name, check, message_id):
     for seed in SEEDS:
-        assert _run(check, CORPUS / name, seed) == message_id, f"seed {seed}"
+        assert failure_id(check, CORPUS / name, seed) == message_id, f"seed {seed}"
 
 
 @pytest.mark.parametrize("mask_type", ["A", "B"])

@@ -11,97 +11,22 @@ from __future__ import annotations
 import math
 import re
 import string
-import types
 from pathlib import Path
 
 import pytest
 import torch
 
-from grader import probes
 from grader.checks import realnvp as rubric
 from grader.errors import CheckFailed
 from grader.messages import realnvp as catalogue
-from grader.protocol import TensorOrigin
-from grader.submission import prepare
+
+from tests.local_grading import failure_id
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "tests" / "corpus" / "realnvp"
 CORRECT = [CORPUS / "correct_checkerboard.py", CORPUS / "correct_halfsplit_lu.py",
            CORPUS / "correct_lecture_notebook.ipynb", ROOT / "reference" / "realnvp.py"]
 SEEDS = range(3)
-
-
-def _load(path: Path) -> types.ModuleType:
-    """Execute a trusted corpus file the way the worker would (notebooks: graded cells only)."""
-    module = types.ModuleType(path.stem)
-    exec(compile(prepare(path).source, str(path), "exec"), module.__dict__)
-    return module
-
-
-def _value(result):
-    """What the worker sends back: CPU tensors that remember their origin; handles for the rest."""
-    if isinstance(result, torch.Tensor):
-        copy = result.detach().cpu().clone()
-        copy.gengrade_origin = TensorOrigin(str(result.device), str(result.dtype).replace("torch.", ""),
-                                            result.requires_grad, result.grad_fn is not None)
-        return copy
-    if isinstance(result, (tuple, list)):
-        return type(result)(_value(v) for v in result)
-    if isinstance(result, dict):
-        return {k: _value(v) for k, v in result.items()}
-    if isinstance(result, (int, float, str, bool, type(None))):
-        return result
-    return _Live(result)
-
-
-def _live(value):
-    if isinstance(value, _Live):
-        return object.__getattribute__(value, "obj")
-    if isinstance(value, (tuple, list)):
-        return type(value)(_live(v) for v in value)
-    if isinstance(value, dict):
-        return {k: _live(v) for k, v in value.items()}
-    return value
-
-
-class _Live:
-    """In-process stand-in for grader.remote.Remote."""
-
-    __slots__ = ("obj",)
-
-    def __init__(self, obj):
-        object.__setattr__(self, "obj", obj)
-
-    def __getattr__(self, name):
-        return _value(getattr(object.__getattribute__(self, "obj"), name))
-
-    def __call__(self, *args, **kwargs):
-        return _value(object.__getattribute__(self, "obj")(*_live(args), **_live(kwargs)))
-
-
-class LocalSubmission:
-    """The `sub` fixture without a worker, for trusted corpus files only."""
-
-    device = "cpu"
-
-    def __init__(self, module: types.ModuleType):
-        self._module = module
-
-    def __getattr__(self, name):
-        return _value(getattr(self._module, name))
-
-    def probe(self, name: str, *args, **kwargs):
-        return _value(probes.resolve(name)(*_live(args), **_live(kwargs)))
-
-
-def _run(check, path: Path, seed: int) -> str | None:
-    """The message id the check fails with, or None when it passes."""
-    torch.manual_seed(seed)
-    try:
-        check(LocalSubmission(_load(path)))
-    except CheckFailed as failure:
-        return failure.message_id
-    return None
 
 
 SEEDED = [rubric.test_realnvp_sample, rubric.test_realnvp_training, rubric.test_realnvp_log_det,
@@ -112,7 +37,7 @@ SEEDED = [rubric.test_realnvp_sample, rubric.test_realnvp_training, rubric.test_
 @pytest.mark.parametrize("check", SEEDED, ids=lambda c: c.__name__)
 def test_correct_submissions_pass_seeded_checks_under_every_seed(path, check):
     for seed in SEEDS:
-        assert _run(check, path, seed) is None, f"seed {seed}"
+        assert failure_id(check, path, seed) is None, f"seed {seed}"
 
 
 @pytest.mark.parametrize("name, check, message_id", [
@@ -126,7 +51,7 @@ def test_correct_submissions_pass_seeded_checks_under_every_seed(path, check):
 ])
 def test_mutants_fail_seeded_checks_under_every_seed(name, check, message_id):
     for seed in SEEDS:
-        assert _run(check, CORPUS / name, seed) == message_id, f"seed {seed}"
+        assert failure_id(check, CORPUS / name, seed) == message_id, f"seed {seed}"
 
 
 EXPECTED = torch.tensor([-0.7, 0.3, 1.9, -2.4], dtype=torch.float64)

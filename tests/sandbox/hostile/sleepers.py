@@ -3,7 +3,6 @@
 argv: MARKER (so the test can find the sleepers from the host). Prints `left N`.
 """
 import os
-import sys
 import time
 
 for _ in range(3):
