@@ -7,20 +7,17 @@ into a verdict with a message in the student's language.
 """
 from __future__ import annotations
 
-import random
 import time
 import zlib
 from dataclasses import dataclass, field
 from typing import Callable
 
-import numpy as np
 import pytest
-import torch
 
 from grader.errors import (CheckFailed, LoadFailure, MissingName, NotImplementedByStudent, StudentError,
                            StudentExit, WorkerCrashed, WorkerTimeout)
 from grader.messages import check_name, render
-from grader.remote import Connection, Submission, WorkerProcess
+from grader.remote import Connection, Submission, WorkerProcess, seed_everything
 from grader.report import CheckResult
 from grader.submission import PreparedSubmission
 
@@ -110,9 +107,7 @@ class GradingPlugin:
     def sub(self, request: pytest.FixtureRequest) -> Submission:
         check_id = request.node.name
         seed = seed_for(check_id)
-        random.seed(seed)
-        np.random.seed(seed % 2**32)
-        torch.manual_seed(seed)
+        seed_everything(seed)
         connection = self.session.connection()
         connection.start_check(seed)
         return Submission(connection, self.session.device)

@@ -8,13 +8,14 @@ waits at most until the running check's deadline; past it, the whole worker
 from __future__ import annotations
 
 import os
+import random
 import signal
 import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from grader import sandbox
 from grader.errors import (CheckFailed, LoadFailure, MissingName, NotImplementedByStudent, ProtocolError, StudentError,
@@ -62,6 +63,7 @@ class WorkerProcess:
         child.close()
         self.hello: dict | None = None
         self.alive = True
+        self.memo: dict[str, Any] = {}  # results shared by the checks of one loaded submission
 
     # -- life cycle ----------------------------------------------------------------
     def wait_ready(self, deadline: float, timeout_seconds: float) -> dict:
@@ -182,6 +184,9 @@ class Connection:
         self.deadline = time.monotonic() + self.timeout_seconds
         self._ask({"op": "reset", "seed": seed})
 
+    def seed(self, seed: int) -> None:
+        self._ask({"op": "seed", "seed": seed})
+
     def getattr(self, target: Handle | None, name: str) -> Any:
         header = {"op": "getattr", "target": None if target is None else target.id, "name": name}
         return self._ask(header)
@@ -274,3 +279,32 @@ class Submission:
 
     def probe(self, name: str, *args: Any, **kwargs: Any) -> Any:
         return self._connection.probe(name, args, kwargs)
+
+    def reseed(self, seed: int) -> None:
+        """Seed torch, numpy and random on both sides, e.g. before work shared by several checks."""
+        seed_everything(seed)
+        self._connection.seed(seed)
+
+    def once(self, key: str, compute: Callable[[], Any]) -> Any:
+        """`compute()` the first time a check asks for `key`; later checks get the same result
+        (or the same student error) from this worker. `compute` must reseed first, so the
+        result does not depend on which check ran first."""
+        memo = self._connection.worker.memo
+        if key not in memo:
+            try:
+                memo[key] = (True, compute())
+            except (StudentError, MissingName) as error:
+                memo[key] = (False, error)
+        ok, value = memo[key]
+        if not ok:
+            raise value
+        return value
+
+
+def seed_everything(seed: int) -> None:
+    import numpy as np
+    import torch
+
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)

@@ -64,7 +64,11 @@ class Worker:
             if op == "load":
                 return self._load(header["source"]), []
             if op == "reset":
-                self._reset(int(header["seed"]))
+                self._objects.clear()
+                self._seed(int(header["seed"]))
+                return {"ok": None}, []
+            if op == "seed":
+                self._seed(int(header["seed"]))
                 return {"ok": None}, []
             if self.module is None:
                 raise RuntimeError("no submission loaded")
@@ -113,11 +117,10 @@ class Worker:
         probes.CONTEXT.update(module=module, device=self.device)
         return {"ok": None}
 
-    def _reset(self, seed: int) -> None:
+    def _seed(self, seed: int) -> None:
         import numpy as np
         import torch
 
-        self._objects.clear()
         random.seed(seed)
         np.random.seed(seed % 2**32)
         torch.manual_seed(seed)

@@ -96,10 +96,19 @@ def check_scalar_with_grads(result: dict, fn: str, expected_grads: list[torch.Te
             fail("gan.loss.grad", fn=fn, which=which, ratio=ratio)
 
 
+TRACE_SEED = 2014
+
+
 def trace(sub, calls: int = 2) -> list[dict]:
-    generator, discriminator = small_models(sub)
-    real = real_batch()
-    return sub.probe("gan.trace_train_step", sub.train_step, generator, discriminator, real, LATENT, calls=calls)
+    """Two recorded train_step calls, made once per grading and shared by the train_step checks."""
+
+    def record() -> list[dict]:
+        sub.reseed(TRACE_SEED)
+        generator, discriminator = small_models(sub)
+        real = real_batch()
+        return sub.probe("gan.trace_train_step", sub.train_step, generator, discriminator, real, LATENT, calls=calls)
+
+    return sub.once(f"gan.trace.{calls}", record)
 
 
 def kinds(call: dict) -> list[str]:
