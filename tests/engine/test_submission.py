@@ -80,3 +80,18 @@ def test_notebook_keeps_loss_module_globals(tmp_path):
     source = prepare(path).source
     assert "adversarial_loss = nn.BCEWithLogitsLoss()" in source and "torch.nn.MSELoss" in source
     assert "Net()" not in source and "DataLoader" not in source
+
+
+def test_notebook_drops_imports_only_skipped_code_uses(tmp_path):
+    path = write_notebook(tmp_path / "nb.ipynb", [
+        new_code_cell("import torch\nimport matplotlib.pyplot as plt\nfrom torchvision import datasets, transforms\n"
+                      "import numpy as np\nfrom math import *"),
+        new_code_cell("def f(x):\n    return np.asarray(torch.as_tensor(x))"),
+        new_code_cell("data = datasets.MNIST('.', transform=transforms.ToTensor())\nplt.imshow(data[0][0])"),
+    ])
+    prepared = prepare(path)
+    assert "import torch" in prepared.source and "import numpy as np" in prepared.source
+    assert "from math import *" in prepared.source
+    assert "matplotlib" not in prepared.source and "torchvision" not in prepared.source
+    assert [s.cell for s in prepared.skipped] == sorted(s.cell for s in prepared.skipped)
+    assert any("matplotlib" in s.summary for s in prepared.skipped)
