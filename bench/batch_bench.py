@@ -33,13 +33,26 @@ def make_class(folder: Path, students: int) -> list[str]:
     return used
 
 
-def timed(command: list[str]) -> tuple[float, float]:
-    """Wall seconds, and CPU seconds of the command and every process it waited for (workers included)."""
+def timed(command: list[str]) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds of the command and the processes it waited for, and how many
+    cores the whole machine kept busy meanwhile (sandboxed workers are not our children, so
+    only the machine-wide figure sees them)."""
     env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(REPO))
-    cpu_before = _children_cpu()
+    cpu_before, busy_before = _children_cpu(), _machine_busy_seconds()
     started = time.perf_counter()
     subprocess.run(command, cwd=REPO, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - started, _children_cpu() - cpu_before
+    wall = time.perf_counter() - started
+    return wall, _children_cpu() - cpu_before, (_machine_busy_seconds() - busy_before) / wall
+
+
+def _machine_busy_seconds() -> float:
+    """Seconds all cores spent busy since boot (Linux /proc/stat; 0 elsewhere)."""
+    try:
+        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except OSError:
+        return 0.0
+    idle = fields[3] + fields[4]  # idle + iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
 def _children_cpu() -> float:
@@ -58,16 +71,17 @@ def main() -> None:
         correct = sum(name.startswith("correct") for name in used)
         print(f"{args.students} submissions ({correct} correct, {args.students - correct} buggy or stubs), "
               f"{os.cpu_count()} cores, load average before: {os.getloadavg()[0]:.1f}")
-        single, _ = timed([sys.executable, "-m", "grader", "check", str(CORPUS / "correct_mlp.py"), "-a", "vae"])
+        single, _, _ = timed([sys.executable, "-m", "grader", "check", str(CORPUS / "correct_mlp.py"), "-a", "vae"])
         print(f"one cold `gengrade check`: {single:.1f} s")
         per_job = {}
         for jobs in args.jobs:
-            wall, cpu = timed([sys.executable, "-m", "grader", "batch", str(submissions), "-a", "vae", "--no-progress",
+            wall, cpu, cores_busy = timed([sys.executable, "-m", "grader", "batch", str(submissions), "-a", "vae", "--no-progress",
                           "--out", str(Path(tmp) / f"out{jobs}"), "--jobs", str(jobs)])
             per_job[jobs] = wall
             efficiency = per_job[args.jobs[0]] * args.jobs[0] / (jobs * wall)
             print(f"--jobs {jobs}: {wall:7.1f} s wall, {wall / args.students:5.2f} s per submission, "
-                  f"{cpu / args.students:5.2f} CPU s per submission, parallel efficiency {100 * efficiency:5.1f} %"
+                  f"{cpu / args.students:5.2f} CPU s per submission, parallel efficiency {100 * efficiency:5.1f} %, "
+                  f"cores busy {cores_busy:.2f} of {os.cpu_count()}"
                   f"   (load average now {os.getloadavg()[0]:.1f})")
 
 
