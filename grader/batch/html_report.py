@@ -46,7 +46,7 @@ def render(rows: list[ClassRow], assignment: str, grader_version: str) -> str:
         f"<p class=meta>grader {_e(grader_version)} · isolation: {_e(isolation)} · written {stamp}</p>",
         "<div class=cards>",
         _card("students", len(rows)), _card("graded", len(graded)),
-        _card("not gradable", len(rows) - len(graded)),
+        _card("not gradable", sum(row.report is None or bool(row.report.load_error) for row in rows)),
         _card("mean score", f"{mean:.1f} / {maximum:g}"),
         _card("full marks", sum(s == maximum for s in scores) if maximum else 0),
         "</div>",
