@@ -131,7 +131,7 @@ def write_junit(report: Report, path: Path) -> None:
 
 def to_gradescope(report: Report) -> dict:
     """Gradescope's results.json: hidden checks are shown only after grades are published."""
-    output = report.load_error or ""
+    output = "\n".join(filter(None, [report.load_error, f"isolation: {report.isolation}"]))
     return {
         "score": report.score,
         "execution_time": round(report.duration_s, 2),

@@ -32,6 +32,7 @@ def test_correct_submission_exit_0_with_all_reports(tmp_path):
     assert int(suite.get("tests")) == len(report["checks"]) and suite.get("failures") == "0"
     gradescope = json.loads(gs_path.read_text())
     assert gradescope["score"] == 30 and len(gradescope["tests"]) == len(report["checks"])
+    assert f"isolation: {report['isolation']}" in gradescope["output"]
     assert {t["visibility"] for t in gradescope["tests"]} == {"visible", "after_published"}
 
 
