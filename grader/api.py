@@ -32,3 +32,9 @@ def origin(tensor: Any) -> TensorOrigin:
     if found is None:
         fail("engine.not_tensor", got=type(tensor).__name__)
     return found
+
+
+def cpu_default(value: Any) -> bool:
+    """Whether a `device=` default (as the signature probe reports it) means the CPU for a CPU model:
+    "cpu", torch.device("cpu"), or None (follow the model) are all correct submissions."""
+    return value in ("cpu", "device(type='cpu')", None)

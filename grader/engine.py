@@ -63,6 +63,11 @@ def grade(
 
     supply = WorkerSupply(lambda: WorkerProcess(device=device, isolation=isolation, hidden=hidden), warm_worker)
     first_worker = supply.first
+    import torch  # only now: the worker's own torch import is already under way
+
+    # The rubric's tensors are tiny: one intra-op thread is fastest, and torch's default of one
+    # spinning OpenMP thread per core would take CPU from the worker while the grader waits on it.
+    torch.set_num_threads(1)
     isolation_level = first_worker.isolation.value
 
     prepared: PreparedSubmission | None = None
