@@ -175,7 +175,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--device", default="cpu")
     args = parser.parse_args(argv)
     # Resource limits are already set: the sandbox's launcher applies them before exec-ing us.
-    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a too-large write fails with EFBIG instead of killing us
+    if hasattr(signal, "SIGXFSZ"):
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a too-large write fails with EFBIG instead of killing us
     _redirect_output(os.path.join(os.getcwd(), "output.log"))
     sys.meta_path.insert(0, _BlockedImports())
     sys.path.insert(0, os.getcwd())
