@@ -44,6 +44,7 @@ class GradingSession:
     load_failure: LoadFailure | None = None
     results: list[CheckResult] = field(default_factory=list)
     collected: list[CheckInfo] = field(default_factory=list)
+    memo: dict = field(default_factory=dict)  # `sub.once` results, shared by the checks
     output_tail: str = ""
 
     def connection(self) -> Connection:
@@ -64,7 +65,7 @@ class GradingSession:
                 self.output_tail = self.worker.output_tail()
                 self.worker.kill()
                 raise
-        return Connection(self.worker, self.prepared, self.timeout_s)
+        return Connection(self.worker, self.prepared, self.timeout_s, self.memo)
 
     def close(self) -> None:
         if self.worker is not None:

@@ -63,7 +63,6 @@ class WorkerProcess:
         child.close()
         self.hello: dict | None = None
         self.alive = True
-        self.memo: dict[str, Any] = {}  # results shared by the checks of one loaded submission
 
     # -- life cycle ----------------------------------------------------------------
     def wait_ready(self, deadline: float, timeout_seconds: float) -> dict:
@@ -174,10 +173,12 @@ def _frames(error: dict, prepared: PreparedSubmission) -> list[StudentFrame]:
 class Connection:
     """What proxies use: one loaded worker plus the running check's deadline."""
 
-    def __init__(self, worker: WorkerProcess, prepared: PreparedSubmission, timeout_seconds: float):
+    def __init__(self, worker: WorkerProcess, prepared: PreparedSubmission, timeout_seconds: float,
+                 memo: dict[str, Any] | None = None):
         self.worker = worker
         self.prepared = prepared
         self.timeout_seconds = timeout_seconds
+        self.memo = {} if memo is None else memo  # results shared by the checks of one grading
         self.deadline = time.monotonic() + timeout_seconds
 
     def start_check(self, seed: int) -> None:
@@ -286,14 +287,15 @@ class Submission:
         self._connection.seed(seed)
 
     def once(self, key: str, compute: Callable[[], Any]) -> Any:
-        """`compute()` the first time a check asks for `key`; later checks get the same result
-        (or the same student error) from this worker. `compute` must reseed first, so the
-        result does not depend on which check ran first."""
-        memo = self._connection.worker.memo
+        """`compute()` the first time a check of this grading asks for `key`; later checks get the
+        same result, or the same failure (a student error, a timeout, a crash: a hang then costs
+        one time limit, not one per check). `compute` must reseed first, so the result does
+        not depend on which check ran first."""
+        memo = self._connection.memo
         if key not in memo:
             try:
                 memo[key] = (True, compute())
-            except (StudentError, MissingName) as error:
+            except (StudentError, MissingName, WorkerTimeout, WorkerCrashed) as error:
                 memo[key] = (False, error)
         ok, value = memo[key]
         if not ok:

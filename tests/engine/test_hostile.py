@@ -157,3 +157,21 @@ def test_order_of_checks_does_not_change_verdicts(grade_source, monkeypatch):
     backward = grade_source(source)
     assert [c.id for c in backward.checks] == [c.id for c in forward.checks]  # reported in rubric order
     assert {(c.id, c.status, c.message) for c in forward.checks} == {(c.id, c.status, c.message) for c in backward.checks}
+
+
+def test_a_hang_in_shared_work_costs_one_time_limit(tmp_path):
+    """The GAN rubric records train_step once for seven checks: a hanging train_step times out
+    once, and the other checks report that timeout at once instead of waiting again."""
+    from pathlib import Path
+
+    from grader.engine import grade
+
+    source = (Path(__file__).resolve().parents[2] / "reference" / "gan.py").read_text()
+    path = tmp_path / "gan.py"
+    path.write_text(source + "\n\ndef train_step(generator, discriminator, opt_g, opt_d, real, latent_dim):\n"
+                    "    while True:\n        pass\n")
+    report = grade(path, "gan", lang="en", timeout_s=3)
+    traced = [c for c in report.checks if c.id.startswith("test_train_step")]
+    assert len(traced) >= 5 and all(c.status == "timeout" for c in traced)
+    assert sum(c.duration_s >= 3 for c in traced) == 1
+    assert by_id(report)["test_sample"].status == "passed"
