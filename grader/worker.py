@@ -73,21 +73,17 @@ class Worker:
             if self.module is None:
                 raise RuntimeError("no submission loaded")
             if op == "getattr":
-                target = self.module if header.get("target") is None else self._objects[int(header["target"])]
-                if not hasattr(target, header["name"]):
-                    if target is self.module:
-                        return {"missing": header["name"]}, []
-                result = getattr(target, header["name"])
-            elif op == "call":
-                target = self._objects[int(header["target"])]
-                args = decoder.decode(header["args"])
-                kwargs = decoder.decode(header["kwargs"])
-                result = target(*args, **kwargs)
-            elif op == "probe":
-                function = probes.resolve(header["name"])
-                args = decoder.decode(header["args"])
-                kwargs = decoder.decode(header["kwargs"])
-                result = function(*args, **kwargs)
+                name = header["name"]
+                if header.get("target") is None:
+                    if name not in vars(self.module):
+                        return {"missing": name}, []
+                    result = getattr(self.module, name)
+                else:  # one lookup: a student's property runs once, not once for hasattr and again
+                    result = getattr(self._objects[int(header["target"])], name)
+            elif op in ("call", "probe"):
+                function = (self._objects[int(header["target"])] if op == "call"
+                            else probes.resolve(header["name"]))
+                result = function(*decoder.decode(header["args"]), **decoder.decode(header["kwargs"]))
             else:
                 raise ValueError(f"unknown op {op!r}")
         except BaseException as exc:  # student code may raise anything, SystemExit included
