@@ -41,6 +41,7 @@ def apply_limits(limits: "Limits", *, allow_gpu: bool = False) -> None:
     RLIMIT_NPROC counts all processes of the real user in the current user namespace:
     inside the sandbox's own namespace that is just the sandbox; outside it, the
     user's other processes are added so that the limit still means "this many more".
+    max_processes 0 leaves it to the pids cgroup (shared uids, see sandbox.confined_command).
     """
     if resource is None:
         return
@@ -50,7 +51,7 @@ def apply_limits(limits: "Limits", *, allow_gpu: bool = False) -> None:
     _lower(resource.RLIMIT_CPU, limits.cpu_seconds, limits.cpu_seconds + 5)
     _lower(resource.RLIMIT_FSIZE, limits.max_file_bytes)
     _lower(resource.RLIMIT_NOFILE, limits.max_open_files)
-    if hasattr(resource, "RLIMIT_NPROC"):
+    if hasattr(resource, "RLIMIT_NPROC") and limits.max_processes > 0:
         others = 0 if _in_own_user_namespace() else _processes_of_user()
         if others is not None:
             _lower(resource.RLIMIT_NPROC, others + limits.max_processes)

@@ -1,12 +1,14 @@
 """FULL isolation, filesystem: nothing outside the workspace changes, hidden things stay hidden."""
 from __future__ import annotations
 
+import os
 import sqlite3
 import sysconfig
 import uuid
 from pathlib import Path
 
 import grader
+from grader import sandbox
 from tests.sandbox.conftest import needs_full
 
 pytestmark = needs_full
@@ -63,6 +65,7 @@ def test_hidden_file_reads_empty_while_its_neighbours_stay_readable(run_hostile,
     secret = f"SECRET-{uuid.uuid4().hex}"
     (tmp_path / "reference.py").write_text(secret)
     (tmp_path / "submission.py").write_text("VISIBLE = 1\n")
+    _open_to_others(tmp_path)  # readable = mounted; the sandbox's uid still needs the permission
     outcome = run_hostile("read_hidden.py", str(tmp_path / "reference.py"), str(tmp_path / "submission.py"),
                           readable=(tmp_path,), hidden=(tmp_path / "reference.py",))
     assert "VISIBLE = 1" in outcome.stdout
@@ -83,3 +86,23 @@ def test_results_store_cannot_be_forged(run_hostile, tmp_path):
         with sqlite3.connect(store) as db:
             assert db.execute("SELECT student, score FROM scores").fetchall() == [("alice", 3.5)]
             assert db.execute("SELECT name FROM sqlite_master").fetchall() == [("scores",)]
+
+
+def _open_to_others(path):
+    """Let any uid (the sandbox's, when the tests run as root) walk down to `path` and read in it."""
+    for folder in [*reversed(path.parents), path]:
+        folder.chmod(folder.stat().st_mode | 0o005)
+    for entry in path.iterdir():
+        entry.chmod(entry.stat().st_mode | 0o004)
+
+
+@needs_full
+def test_no_root_and_no_kernel_knobs_inside(run_hostile):
+    """A root grader (CI, Gradescope, containers) still runs student code as nobody, and no
+    uid inside may open /proc/sys for writing (core_pattern would run a program as host root)."""
+    outcome = run_hostile("root_powers.py")
+    if os.geteuid() == 0:
+        assert outcome.lines("uid") == [f"uid {sandbox.SANDBOX_UID} gid {sandbox.SANDBOX_GID} groups []"]
+        assert outcome.lines("read") == [], outcome.stdout
+    assert outcome.lines("writable") == [], outcome.stdout
+    assert len(outcome.lines("readonly")) == 5, outcome.stdout + outcome.stderr
