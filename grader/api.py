@@ -6,7 +6,7 @@ from typing import Any, NoReturn
 import pytest
 
 from grader.errors import CheckFailed
-from grader.protocol import TensorOrigin
+from grader.sandboxed.protocol import TensorOrigin
 
 
 def check(points: int, name: str, hidden: bool = False) -> pytest.MarkDecorator:

@@ -20,7 +20,7 @@ from typing import Any, Callable
 from grader import sandbox
 from grader.errors import (CheckFailed, LoadFailure, MissingName, NotImplementedByStudent, ProtocolError, StudentError,
                            StudentExit, StudentFrame, WorkerCrashed, WorkerTimeout)
-from grader.protocol import Decoder, Encoder, Handle, recv, send
+from grader.sandboxed.protocol import Decoder, Encoder, Handle, recv, send
 from grader.submission import PreparedSubmission
 
 OUTPUT_TAIL_BYTES = 4000
@@ -38,7 +38,7 @@ class WorkerProcess:
         parent, child = socket.socketpair()
         self._sock = parent
         limits = limits or sandbox.Limits()
-        argv = [sys.executable, "-m", "grader.worker", "--fd", str(child.fileno()), "--device", device]
+        argv = [sys.executable, "-m", "grader.sandboxed.worker", "--fd", str(child.fileno()), "--device", device]
         (self.workspace / "output.log").touch()  # made here, so the host can read what the student printed
         spec = sandbox.SandboxSpec(workspace=self.workspace, readable=(), hidden=hidden, limits=limits,
                                    pass_fds=(child.fileno(),), allow_gpu=device != "cpu")

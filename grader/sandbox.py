@@ -21,8 +21,8 @@ from enum import Enum
 from pathlib import Path
 from typing import Iterator, Sequence
 
-from grader import limits as _limits
-from grader.limits import apply_limits
+from grader.sandboxed import limits as _limits
+from grader.sandboxed.limits import apply_limits
 
 __all__ = ["IsolationLevel", "Limits", "SandboxSpec", "apply_limits", "confined_command",
            "detect_isolation", "isolation_note", "workspace"]

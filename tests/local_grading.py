@@ -12,9 +12,9 @@ from pathlib import Path
 
 import torch
 
-from grader import probes
+from grader.sandboxed import probes
 from grader.errors import CheckFailed
-from grader.protocol import TensorOrigin
+from grader.sandboxed.protocol import TensorOrigin
 from grader.submission import prepare
 
 

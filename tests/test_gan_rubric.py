@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from grader.probes import gan as probes
+from grader.sandboxed.probes import gan as probes
 
 LATENT = 4
 

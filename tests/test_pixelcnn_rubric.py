@@ -16,7 +16,7 @@ import torch
 
 from grader.checks import pixelcnn as rubric
 from grader.messages import pixelcnn as catalogue
-from grader.probes import pixelcnn as pixelcnn_probes
+from grader.sandboxed.probes import pixelcnn as pixelcnn_probes
 
 from tests.local_grading import failure_id
 

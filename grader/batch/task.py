@@ -56,7 +56,7 @@ def grader_version(assignment: str) -> str:
     except metadata.PackageNotFoundError:
         version = "source"
     digest = hashlib.sha256()
-    for part in ("checks", "probes", "messages"):
+    for part in ("checks", "sandboxed/probes", "messages"):
         for name in (f"{assignment}.py", "common.py"):
             path = _GRADER / part / name
             if path.exists():

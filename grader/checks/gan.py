@@ -2,7 +2,7 @@
 
 Small sizes on purpose (latent 8, 8x8 images, batches of 8): every check runs in
 milliseconds, and non-default sizes catch code that hard-codes 100 or 28x28.
-`train_step` is observed from inside the worker (grader/probes/gan.py): optimizer
+`train_step` is observed from inside the worker (grader/sandboxed/probes/gan.py): optimizer
 step hooks say which network moved when and with which gradient, forward hooks on
 D give the logits of every D call, from which the grader recomputes the gradients
 the contract's losses would give.

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from grader.protocol import MAX_MESSAGE_BYTES, Decoder, Encoder, Handle, recv, send
+from grader.sandboxed.protocol import MAX_MESSAGE_BYTES, Decoder, Encoder, Handle, recv, send
 
 
 def round_trip(value, **decoder_options):

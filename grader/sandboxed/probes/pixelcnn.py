@@ -8,7 +8,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from grader.probes import common
+from grader.sandboxed.probes import common
 
 
 def mask_info(conv: nn.Module) -> dict:

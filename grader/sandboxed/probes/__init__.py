@@ -25,11 +25,11 @@ class ContractViolation(Exception):
 
 
 def resolve(name: str) -> Callable[..., Any]:
-    """Find a probe by name; only public functions of grader.probes.* modules qualify."""
+    """Find a probe by name; only public functions of grader.sandboxed.probes.* modules qualify."""
     module_name, _, function_name = name.partition(".")
     if not module_name.isidentifier() or not function_name.isidentifier() or function_name.startswith("_"):
         raise ValueError(f"not a probe name: {name!r}")
-    module = importlib.import_module(f"grader.probes.{module_name}")
+    module = importlib.import_module(f"grader.sandboxed.probes.{module_name}")
     return getattr(module, function_name)
 
 

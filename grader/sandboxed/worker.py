@@ -20,8 +20,8 @@ import traceback
 import types
 from typing import Any
 
-from grader import probes
-from grader.protocol import Decoder, Encoder, Handle, recv, send
+from grader.sandboxed import probes
+from grader.sandboxed.protocol import Decoder, Encoder, Handle, recv, send
 
 SUBMISSION_MODULE = "submission"
 BLOCKED_PACKAGES = ("reference", "assignments", "grader.checks")
@@ -166,7 +166,7 @@ def _redirect_output(path: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m grader.worker")
+    parser = argparse.ArgumentParser(prog="python -m grader.sandboxed.worker")
     parser.add_argument("--fd", type=int, required=True)
     parser.add_argument("--device", default="cpu")
     args = parser.parse_args(argv)

@@ -10,7 +10,7 @@ import copy
 import torch
 from torch import nn
 
-from grader.probes import common
+from grader.sandboxed.probes import common
 
 
 def jacobian(model: nn.Module, x: torch.Tensor) -> dict[str, torch.Tensor]:

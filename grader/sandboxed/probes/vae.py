@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import torch
 
-from grader import probes
-from grader.probes import common
+from grader.sandboxed import probes
+from grader.sandboxed.probes import common
 
 
 def reparameterize_with_grads(model: torch.nn.Module, mu: torch.Tensor, logvar: torch.Tensor) -> dict:
