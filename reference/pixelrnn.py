@@ -15,7 +15,9 @@ is carried by two-dimensional LSTMs instead of a stack of masked convolutions:
   direction has read (i, j + 1), a future pixel.
 
 The first layer is a 7 x 7 mask-A convolution, so every later layer's input at
-(i, j) already excludes x_ij; nll and sample are PixelCNN's.
+(i, j) already excludes x_ij; nll and sample mean what they mean for PixelCNN.
+The module is self-contained (the contract: a submission is one file), so the
+masked convolution, the head, nll and sample are repeated from reference/pixelcnn.py.
 """
 from __future__ import annotations
 
@@ -23,9 +25,30 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from reference.pixelcnn import MaskedConv2d, nll, output_head, sample
+__all__ = ["MaskedConv2d", "RowLSTM", "skew", "unskew", "DiagonalLSTM", "DiagonalBiLSTM", "PixelRNN", "nll", "sample"]
 
-__all__ = ["RowLSTM", "DiagonalLSTM", "DiagonalBiLSTM", "PixelRNN", "nll", "sample"]
+
+class MaskedConv2d(nn.Conv2d):
+    """nn.Conv2d whose kernel is zero at and after the centre (type A) or after it (type B), applied in forward."""
+
+    def __init__(self, mask_type: str, in_channels: int, out_channels: int,
+                 kernel_size: int | tuple[int, int], **conv_kwargs) -> None:
+        if mask_type not in ("A", "B"):
+            raise ValueError(f"mask_type must be 'A' or 'B', got {mask_type!r}")
+        super().__init__(in_channels, out_channels, kernel_size, **conv_kwargs)
+        kh, kw = self.weight.shape[-2:]
+        mask = torch.ones_like(self.weight)
+        mask[:, :, kh // 2, kw // 2 + (mask_type == "B"):] = 0
+        mask[:, :, kh // 2 + 1:] = 0
+        self.register_buffer("mask", mask)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self._conv_forward(x, self.weight * self.mask, self.bias)
+
+
+def output_head(channels: int, out_channels: int) -> nn.Sequential:
+    """Two 1x1 layers (per-pixel, hence causal) from features to Bernoulli logits."""
+    return nn.Sequential(nn.ReLU(), nn.Conv2d(channels, channels, 1), nn.ReLU(), nn.Conv2d(channels, out_channels, 1))
 
 
 def lstm_cell(gates: torch.Tensor, c: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -126,3 +149,21 @@ class PixelRNN(nn.Module):
         for layer in self.layers:
             h = h + layer(h)
         return self.head(h)
+
+
+def nll(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """-log p(x) in nats, summed over each image's pixels and averaged over the batch (from logits, for stability)."""
+    per_pixel = F.binary_cross_entropy_with_logits(model(x), x, reduction="none")
+    return per_pixel.flatten(1).sum(dim=1).mean()
+
+
+@torch.no_grad()
+def sample(model: nn.Module, n: int, shape: tuple[int, int, int] = (1, 28, 28),
+           device: torch.device | str = "cpu") -> torch.Tensor:
+    """Draw n images pixel by pixel in raster order: x_ij ~ Bernoulli(sigmoid(logit_ij)), H * W forward passes."""
+    x = torch.zeros(n, *shape, device=device)
+    _, height, width = shape
+    for i in range(height):
+        for j in range(width):
+            x[:, :, i, j] = torch.bernoulli(torch.sigmoid(model(x)[:, :, i, j]))
+    return x
