@@ -1,11 +1,17 @@
-"""What a check author imports: the `check` marker, `fail`, and `origin`."""
+"""What a check author imports: the `check` marker, `fail`, and helpers that judge answers.
+
+Every helper here runs in the grader process on values the worker returned; none of
+them trusts anything but the values themselves (see docs/architecture.md, "Decide from answers").
+"""
 from __future__ import annotations
 
-from typing import Any, NoReturn
+import contextlib
+from typing import Any, Iterator, NoReturn
 
 import pytest
+import torch
 
-from grader.errors import CheckFailed
+from grader.errors import CheckFailed, NeedsFirst, StudentError, MissingName
 from grader.sandboxed.protocol import TensorOrigin
 
 
@@ -24,14 +30,67 @@ def fail(message_id: str, **params: Any) -> NoReturn:
     raise CheckFailed(message_id, params)
 
 
+def suspect(message_id: str, **params: Any) -> NoReturn:
+    """Fail the check because what the worker claimed contradicts the code's own answers
+    (a replaced helper, a forged trace). The report and gradebook row say `integrity: suspect`."""
+    raise CheckFailed(message_id, params, integrity=True)
+
+
+def is_tensor(value: Any) -> bool:
+    """Decided on the grader's side: a decoded torch.Tensor, never an object that claims to be one."""
+    return isinstance(value, torch.Tensor)
+
+
 def origin(tensor: Any) -> TensorOrigin:
     """Where a tensor returned by the worker came from (device, dtype, autograd state).
 
     A value that is not a tensor fails the check: the contract asked for a tensor."""
+    if not is_tensor(tensor):
+        fail("engine.not_tensor", got=type(tensor).__name__)
     found = getattr(tensor, "gengrade_origin", None)
-    if found is None:
+    if not isinstance(found, TensorOrigin):
         fail("engine.not_tensor", got=type(tensor).__name__)
     return found
+
+
+def finite(value: Any, what: str) -> torch.Tensor:
+    """`value` as a tensor whose every element is finite, or a failed check that says which.
+
+    Call it on every student tensor before a statistic or a comparison: NaN makes every
+    comparison False, so a rejection written `if x > tol: fail` would let NaN pass."""
+    if not is_tensor(value):
+        fail("verdicts.not_tensor_what", what=what, got=type(value).__name__)
+    if value.is_complex() or value.dtype == torch.bool:
+        return value
+    bad = int((~torch.isfinite(value)).sum()) if value.is_floating_point() else 0
+    if bad:
+        fail("verdicts.not_finite", what=what, count=bad, total=value.numel())
+    return value
+
+
+def expect_shape(value: Any, shape: tuple, what: str) -> torch.Tensor:
+    """A finite tensor of exactly `shape`, or a failed check naming `what`."""
+    if not is_tensor(value):
+        fail("verdicts.not_tensor_what", what=what, got=type(value).__name__)
+    if tuple(value.shape) != tuple(shape):
+        fail("verdicts.shape", what=what, expected=tuple(shape), got=tuple(value.shape))
+    return finite(value, what)
+
+
+def within(error: float, tolerance: float) -> bool:
+    """`error <= tolerance`, False for NaN: write every acceptance through it (or `not (x <= t)`)."""
+    return bool(error <= tolerance)
+
+
+@contextlib.contextmanager
+def needs(name: str) -> Iterator[None]:
+    """Code that only prepares what the check is about (building the student's model to test
+    one method): if it is missing or raises, the check is skipped with "needs NAME first",
+    0 points and one line, instead of repeating the other item's failure."""
+    try:
+        yield
+    except (StudentError, MissingName) as exc:
+        raise NeedsFirst(name, exc) from exc
 
 
 def cpu_default(value: Any) -> bool:

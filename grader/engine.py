@@ -16,7 +16,7 @@ from typing import Callable
 
 import pytest
 
-from grader import sandbox
+from grader import sandbox, seeds
 from grader.errors import LoadFailure
 from grader.messages import default_language
 from grader.plugin import GradingPlugin, GradingSession, load_failure_message
@@ -99,6 +99,8 @@ def grade(
         skipped_code=[f"cell {s.cell}, line {s.line}: {s.summary}" for s in (prepared.skipped if prepared else [])],
         output_tail=session.output_tail,
         hidden_pending=hidden_pending(assignment),
+        integrity=session.integrity,
+        seeds=seeds.course_secret()[1],
     )
 
 

@@ -43,6 +43,34 @@ class StudentExit(StudentError):
     """Student code called sys.exit() / raised SystemExit or KeyboardInterrupt."""
 
 
+class NeedsFirst(GradingError):
+    """A check could not reach its subject because another contract item is missing or broken."""
+
+    def __init__(self, name: str, cause: Exception):
+        super().__init__(f"needs {name} first")
+        self.name = name
+        self.cause = cause
+
+
+class HungBefore(GradingError):
+    """A function that already ran past a time limit in this grading is not called again."""
+
+    def __init__(self, name: str, seconds: float, check: str):
+        super().__init__(f"{name} did not return within {seconds:.0f} s (in check {check})")
+        self.name = name
+        self.seconds = seconds
+        self.check = check
+
+
+class GraderFault(Exception):
+    """Grader code (a probe, the encoder) raised: the grader could not examine the submission."""
+
+    def __init__(self, exc_type: str, message: str):
+        super().__init__(f"{exc_type}: {message}")
+        self.exc_type = exc_type
+        self.message = message
+
+
 class MissingName(GradingError):
     """The submission does not define a name the contract asks for."""
 
@@ -83,10 +111,11 @@ class LoadFailure(GradingError):
 class CheckFailed(AssertionError):
     """Raised by `grader.api.fail`: the check's verdict is 'failed' with a catalogued message."""
 
-    def __init__(self, message_id: str, params: dict):
+    def __init__(self, message_id: str, params: dict, integrity: bool = False):
         super().__init__(message_id)
         self.message_id = message_id
         self.params = params
+        self.integrity = integrity  # the worker's claims contradicted the code's answers
 
 
 class ProtocolError(Exception):

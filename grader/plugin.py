@@ -8,14 +8,14 @@ into a verdict with a message in the student's language.
 from __future__ import annotations
 
 import time
-import zlib
 from dataclasses import dataclass, field
 from typing import Callable
 
 import pytest
 
-from grader.errors import (CheckFailed, LoadFailure, MissingName, NotImplementedByStudent, StudentError,
-                           StudentExit, WorkerCrashed, WorkerTimeout)
+from grader.errors import (CheckFailed, GraderFault, HungBefore, LoadFailure, MissingName, NeedsFirst,
+                           NotImplementedByStudent, StudentError, StudentExit, WorkerCrashed, WorkerTimeout)
+from grader.seeds import seed_for
 from grader.messages import check_name, render
 from grader.remote import Connection, Submission, WorkerProcess, seed_everything
 from grader.report import CheckResult
@@ -45,7 +45,9 @@ class GradingSession:
     results: list[CheckResult] = field(default_factory=list)
     collected: list[CheckInfo] = field(default_factory=list)
     memo: dict = field(default_factory=dict)  # `sub.once` results, shared by the checks
+    hung: dict = field(default_factory=dict)  # callable name -> (seconds, check) of a call that timed out
     output_tail: str = ""
+    integrity: str = "ok"  # "suspect" once a check caught the worker's claims contradicting answers
 
     def connection(self) -> Connection:
         """A loaded worker for the next check: the warm one, or a fresh one after a crash."""
@@ -65,7 +67,7 @@ class GradingSession:
                 self.output_tail = self.worker.output_tail()
                 self.worker.kill()
                 raise
-        return Connection(self.worker, self.prepared, self.timeout_s, self.memo)
+        return Connection(self.worker, self.prepared, self.timeout_s, self.memo, self.hung)
 
     def close(self) -> None:
         if self.worker is not None:
@@ -80,10 +82,6 @@ def check_info(item: pytest.Item, lang: str = "en") -> CheckInfo:
     assignment = item.module.__name__.rsplit(".", 1)[-1]
     name = check_name(assignment, item.name, marker.kwargs["name"], lang)
     return CheckInfo(item.name, name, int(marker.kwargs["points"]), bool(marker.kwargs.get("hidden")))
-
-
-def seed_for(check_id: str) -> int:
-    return zlib.crc32(check_id.encode())
 
 
 class GradingPlugin:
@@ -110,7 +108,7 @@ class GradingPlugin:
         seed = seed_for(check_id)
         seed_everything(seed)
         connection = self.session.connection()
-        connection.start_check(seed)
+        connection.start_check(seed, check_id)
         return Submission(connection, self.session.device)
 
     @pytest.hookimpl(hookwrapper=True)
@@ -138,7 +136,17 @@ class GradingPlugin:
         if isinstance(exc, pytest.skip.Exception):
             return "skipped", str(exc)
         if isinstance(exc, CheckFailed):
+            if exc.integrity:
+                self.session.integrity = "suspect"
             return "failed", render(exc.message_id, exc.params, lang)
+        if isinstance(exc, NeedsFirst):
+            return "skipped", render("verdicts.needs_first", {"name": exc.name, "cause": _cause(exc.cause, lang)}, lang)
+        if isinstance(exc, HungBefore):
+            return "skipped", render("verdicts.hung_before", {"name": exc.name, "seconds": exc.seconds,
+                                                             "check": exc.check}, lang)
+        if isinstance(exc, GraderFault):
+            return "error", render("verdicts.grader_fault", {"exc_type": exc.exc_type, "message": exc.message[:300]},
+                                   lang)
         if isinstance(exc, NotImplementedByStudent):
             return "failed", render("engine.not_implemented", {"name": exc.name}, lang)
         if isinstance(exc, MissingName):
@@ -163,6 +171,19 @@ class GradingPlugin:
         if isinstance(exc, AssertionError):
             return "failed", render("engine.assertion", {"message": str(exc).split("\n")[0]}, lang)
         return "error", render("engine.internal", {"exc_type": type(exc).__name__, "message": str(exc)[:300]}, lang)
+
+
+def _cause(exc: Exception, lang: str) -> str:
+    """A few words on why a prerequisite failed, for "needs X first"."""
+    if isinstance(exc, NotImplementedByStudent):
+        return render("engine.not_implemented", {"name": exc.name}, lang).split(" (")[0]
+    if isinstance(exc, MissingName):
+        return render("engine.missing_name", {"name": exc.name}, lang).split(":")[0]
+    if isinstance(exc, HungBefore):
+        return str(exc)
+    if isinstance(exc, StudentError):
+        return f"{exc.exc_type}: {exc.message[:120]}"
+    return type(exc).__name__
 
 
 def load_failure_message(failure: LoadFailure, lang: str) -> str:

@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 from grader import sandbox
-from grader.errors import (CheckFailed, LoadFailure, MissingName, NotImplementedByStudent, ProtocolError, StudentError,
-                           StudentExit, StudentFrame, WorkerCrashed, WorkerTimeout)
+from grader.errors import (CheckFailed, GraderFault, HungBefore, LoadFailure, MissingName, NotImplementedByStudent,
+                           ProtocolError, StudentError, StudentExit, StudentFrame, WorkerCrashed, WorkerTimeout)
 from grader.sandboxed.protocol import Decoder, Encoder, Handle, recv, send
 from grader.submission import PreparedSubmission
 
@@ -174,31 +174,44 @@ class Connection:
     """What proxies use: one loaded worker plus the running check's deadline."""
 
     def __init__(self, worker: WorkerProcess, prepared: PreparedSubmission, timeout_seconds: float,
-                 memo: dict[str, Any] | None = None):
+                 memo: dict[str, Any] | None = None, hung: dict[str, tuple[float, str]] | None = None):
         self.worker = worker
         self.prepared = prepared
         self.timeout_seconds = timeout_seconds
         self.memo = {} if memo is None else memo  # results shared by the checks of one grading
+        self.hung = {} if hung is None else hung  # callables that timed out in this grading
+        self.check_id = ""
         self.deadline = time.monotonic() + timeout_seconds
 
-    def start_check(self, seed: int) -> None:
+    def start_check(self, seed: int, check_id: str = "") -> None:
         self.deadline = time.monotonic() + self.timeout_seconds
+        self.check_id = check_id
         self._ask({"op": "reset", "seed": seed})
 
     def seed(self, seed: int) -> None:
         self._ask({"op": "seed", "seed": seed})
 
-    def getattr(self, target: Handle | None, name: str) -> Any:
+    def getattr(self, target: Handle | None, name: str, path: str = "") -> Any:
         header = {"op": "getattr", "target": None if target is None else target.id, "name": name}
-        return self._ask(header)
+        return self._ask(header, path=f"{path}.{name}" if path else name)
 
-    def call(self, target: Handle, args: tuple, kwargs: dict) -> Any:
-        return self._ask({"op": "call", "target": target.id}, args, kwargs)
+    def call(self, target: Handle, args: tuple, kwargs: dict, path: str = "") -> Any:
+        """Call a remote callable; one that hung earlier in this grading is not called again."""
+        name = _callable_name(path)
+        if name and name in self.hung:
+            seconds, check = self.hung[name]
+            raise HungBefore(name, seconds, check)
+        try:
+            return self._ask({"op": "call", "target": target.id}, args, kwargs, path=f"{path}()")
+        except WorkerTimeout as timeout:
+            if name:
+                self.hung[name] = (timeout.seconds, self.check_id)
+            raise
 
     def probe(self, name: str, args: tuple, kwargs: dict) -> Any:
-        return self._ask({"op": "probe", "name": name}, args, kwargs)
+        return self._ask({"op": "probe", "name": name}, args, kwargs, path=f"probe:{name}()")
 
-    def _ask(self, header: dict, args: tuple = (), kwargs: dict | None = None) -> Any:
+    def _ask(self, header: dict, args: tuple = (), kwargs: dict | None = None, path: str = "") -> Any:
         encoder = Encoder()
         header = dict(header, args=encoder.encode(_unwrap(args)), kwargs=encoder.encode(_unwrap(kwargs or {})))
         reply, blobs = self.worker.request(header, encoder.blobs, self.deadline, self.timeout_seconds)
@@ -207,16 +220,18 @@ class Connection:
         if "error" in reply:
             raise self._student_error(reply["error"])
         try:
-            return Decoder(blobs, from_handle=lambda h: Remote(self, h)).decode(reply.get("ok"))
+            return Decoder(blobs, from_handle=lambda h: Remote(self, h, path)).decode(reply.get("ok"))
         except (ValueError, KeyError, TypeError, IndexError) as exc:
             self.worker.kill()
             raise WorkerCrashed(f"sent a malformed reply ({exc})") from exc
 
-    def _student_error(self, error: dict) -> StudentError | CheckFailed:
+    def _student_error(self, error: dict) -> StudentError | CheckFailed | GraderFault:
         frames = _frames(error, self.prepared)
         kind, exc_type, message = error.get("kind"), str(error.get("type")), str(error.get("message"))
         if kind == "contract" and isinstance(error.get("params"), dict):
             return CheckFailed(message, error["params"])
+        if kind == "grader":
+            return GraderFault(exc_type, message)
         if kind == "not-implemented":
             name = frames[-1].function if frames else (message or "?")
             return NotImplementedByStudent(name, message, frames)
@@ -236,20 +251,31 @@ def _unwrap(value: Any) -> Any:
     return value
 
 
+def _callable_name(path: str) -> str:
+    """The student-facing name of what a path calls: "VAE().encode" -> "VAE.encode", and
+    calling a built model, "VAE()" -> "VAE.forward"."""
+    if not path or path.startswith("probe:"):
+        return ""
+    return path.replace("()", "") + (".forward" if path.endswith("()") else "")
+
+
 class Remote:
-    """A live object in the worker. Attribute access and calls are requests."""
+    """A live object in the worker. Attribute access and calls are requests.
 
-    __slots__ = ("_connection", "_handle")
+    `_path` says how the grader reached it ("VAE().encode"), to name it in messages."""
 
-    def __init__(self, connection: Connection, handle: Handle):
+    __slots__ = ("_connection", "_handle", "_path")
+
+    def __init__(self, connection: Connection, handle: Handle, path: str = ""):
         object.__setattr__(self, "_connection", connection)
         object.__setattr__(self, "_handle", handle)
+        object.__setattr__(self, "_path", path)
 
     def __getattr__(self, name: str) -> Any:
-        return self._connection.getattr(self._handle, name)
+        return self._connection.getattr(self._handle, name, self._path)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self._connection.call(self._handle, args, kwargs)
+        return self._connection.call(self._handle, args, kwargs, self._path)
 
     def __repr__(self) -> str:
         return f"<remote {self._handle.type_name}>"
@@ -295,7 +321,7 @@ class Submission:
         if key not in memo:
             try:
                 memo[key] = (True, compute())
-            except (StudentError, MissingName, WorkerTimeout, WorkerCrashed) as error:
+            except (StudentError, MissingName, WorkerTimeout, WorkerCrashed, HungBefore, GraderFault) as error:
                 memo[key] = (False, error)
         ok, value = memo[key]
         if not ok:

@@ -37,6 +37,8 @@ class Report:
     skipped_code: list[str] = field(default_factory=list)
     hidden_pending: dict = field(default_factory=dict)  # {"count": n, "points": p} for a student release
     output_tail: str = ""
+    integrity: str = "ok"  # "suspect": the worker's claims contradicted the code's answers in some check
+    seeds: str = ""  # where the seeds' secret came from (grader/seeds.py)
 
     @property
     def score(self) -> float:
@@ -67,6 +69,8 @@ class Report:
             "load_error": self.load_error,
             "skipped_code": self.skipped_code,
             "hidden_pending": self.hidden_pending,
+            "integrity": self.integrity,
+            "seeds": self.seeds,
         }
 
 
@@ -94,6 +98,8 @@ def to_text(report: Report) -> str:
         lines += ["", render("report.output_tail", {}, lang)]
         lines.extend("  | " + line for line in report.output_tail.strip().splitlines()[-10:])
     lines.append("")
+    if report.integrity != "ok":
+        lines.append(f"integrity: {report.integrity}")
     if report.hidden_pending.get("count"):
         lines.append(render("report.hidden_pending", report.hidden_pending, lang))
     lines.append(f"{render('report.total', {}, lang)}: {_fmt(report.score)}/{_fmt(report.max_score)}"

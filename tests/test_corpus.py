@@ -1,9 +1,12 @@
 """Every corpus submission gets exactly the verdicts its header announces.
 
 A corpus file says what the grader must conclude about it (docs/architecture.md):
-`# gengrade-expect: full-marks`, `fail CHECK "substring"`, `status CHECK STATUS` or
+`# gengrade-expect: full-marks`, `fail CHECK "substring"`, `status CHECK STATUS`,
+`skip CHECK "substring"` (skipped with that message, e.g. "needs X first") or
 `load-error "substring"`. Every check a file does not name must pass, so a mutant
 proves both that its check catches the bug and that no other check is fooled by it.
+Cheats add `score-at-most N` (what their honest parts earn) and `integrity suspect`
+(the report must flag a forgery); every other file must keep `integrity: ok`.
 The reference implementation of every assignment must get full marks.
 """
 from __future__ import annotations
@@ -28,7 +31,10 @@ class Expectation:
     full_marks: bool = False
     failures: dict[str, str] = field(default_factory=dict)   # check id -> message substring
     statuses: dict[str, str] = field(default_factory=dict)   # check id -> status
+    skips: dict[str, str] = field(default_factory=dict)      # check id -> message substring
     load_error: str | None = None
+    score_at_most: float | None = None
+    integrity: str = "ok"
 
 
 def header_text(path: Path) -> str:
@@ -51,6 +57,12 @@ def parse_expectation(path: Path) -> Expectation:
             expectation.failures[words[1]] = words[2]
         elif words[0] == "status" and len(words) == 3:
             expectation.statuses[words[1]] = words[2]
+        elif words[0] == "skip" and len(words) == 3:
+            expectation.skips[words[1]] = words[2]
+        elif words[0] == "score-at-most" and len(words) == 2:
+            expectation.score_at_most = float(words[1])
+        elif words == ["integrity", "suspect"]:
+            expectation.integrity = "suspect"
         elif words[0] == "load-error" and len(words) == 2:
             expectation.load_error = words[1]
         else:
@@ -81,12 +93,16 @@ def test_corpus_submission_gets_announced_verdicts(assignment: str, path: Path) 
         assert report.score == 0
         return
     assert not report.load_error, report.load_error
-    named = set(expectation.failures) | set(expectation.statuses)
+    named = set(expectation.failures) | set(expectation.statuses) | set(expectation.skips)
     unknown = named - set(by_id)
     assert not unknown, f"header names checks the rubric lacks: {unknown}"
     for check_id, substring in expectation.failures.items():
         result = by_id[check_id]
         assert result.status == "failed", f"{check_id} should fail but is {result.status}\n{summary}"
+        assert substring in result.message, f"{check_id}: {substring!r} not in {result.message!r}"
+    for check_id, substring in expectation.skips.items():
+        result = by_id[check_id]
+        assert result.status == "skipped", f"{check_id} should be skipped but is {result.status}\n{summary}"
         assert substring in result.message, f"{check_id}: {substring!r} not in {result.message!r}"
     for check_id, status in expectation.statuses.items():
         assert by_id[check_id].status == status, f"{check_id}: {by_id[check_id].status}\n{summary}"
@@ -94,3 +110,6 @@ def test_corpus_submission_gets_announced_verdicts(assignment: str, path: Path) 
     assert not others, f"checks that should pass did not:\n{summary}"
     if expectation.full_marks:
         assert report.score == report.max_score > 0
+    if expectation.score_at_most is not None:
+        assert report.score <= expectation.score_at_most, f"{report.score} > {expectation.score_at_most}\n{summary}"
+    assert report.integrity == expectation.integrity, f"integrity {report.integrity}\n{summary}"

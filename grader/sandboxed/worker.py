@@ -24,6 +24,7 @@ from grader.sandboxed import probes
 from grader.sandboxed.protocol import Decoder, Encoder, Handle, recv, send
 
 SUBMISSION_MODULE = "submission"
+_PROBES_DIR = os.path.dirname(os.path.abspath(probes.__file__))
 BLOCKED_PACKAGES = ("reference", "assignments", "grader.checks")
 
 
@@ -87,7 +88,7 @@ class Worker:
             else:
                 raise ValueError(f"unknown op {op!r}")
         except BaseException as exc:  # student code may raise anything, SystemExit included
-            return {"error": self._describe(exc)}, []
+            return {"error": self._describe(exc, in_probe=op == "probe")}, []
         return self._reply(result)
 
     def _reply(self, result: Any) -> tuple[dict, list[bytes]]:
@@ -113,6 +114,11 @@ class Worker:
         probes.CONTEXT.update(module=module, device=self.device)
         return {"ok": None}
 
+    def _raised_in_probe(self, exc: BaseException) -> bool:
+        owners = [f.filename for f in traceback.extract_tb(exc.__traceback__)
+                  if f.filename == self.filename or _probe_file(f.filename)]
+        return bool(owners) and owners[-1] != self.filename
+
     def _seed(self, seed: int) -> None:
         import numpy as np
         import torch
@@ -121,8 +127,13 @@ class Worker:
         np.random.seed(seed % 2**32)
         torch.manual_seed(seed)
 
-    def _describe(self, exc: BaseException) -> dict:
-        """Exception type, message and the student's own frames (innermost last)."""
+    def _describe(self, exc: BaseException, in_probe: bool = False) -> dict:
+        """Exception type, message and the student's own frames (innermost last).
+
+        An exception whose innermost frame of either the student's file or a probe is a
+        probe's is the grader's own fault ("grader"), never "your code raised"."""
+        if in_probe and not isinstance(exc, probes.ContractViolation) and self._raised_in_probe(exc):
+            return {"type": type(exc).__name__, "message": str(exc)[:500], "frames": [], "kind": "grader"}
         frames = [
             {"line": frame.lineno, "function": _qualname(frame_obj)}
             for frame_obj, frame in zip(_tb_frames(exc.__traceback__), traceback.extract_tb(exc.__traceback__))
@@ -141,6 +152,10 @@ class Worker:
             kind = "syntax"
         message = str(exc)
         return {"type": type(exc).__name__, "message": message[:2000], "frames": frames[-8:], "kind": kind}
+
+
+def _probe_file(filename: str) -> bool:
+    return os.path.dirname(os.path.abspath(filename)) == _PROBES_DIR
 
 
 def _tb_frames(tb: types.TracebackType | None) -> list[types.FrameType]:
