@@ -67,6 +67,9 @@ class GradingSession:
                 self.output_tail = self.worker.output_tail()
                 self.worker.kill()
                 raise
+            connection = Connection(self.worker, self.prepared, self.timeout_s, self.memo, self.hung)
+            connection.avoid_hung()
+            return connection
         return Connection(self.worker, self.prepared, self.timeout_s, self.memo, self.hung)
 
     def close(self) -> None:

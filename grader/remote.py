@@ -13,54 +13,46 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any, Callable
 
 from grader import sandbox
 from grader.errors import (CheckFailed, GraderFault, HungBefore, LoadFailure, MissingName, NotImplementedByStudent,
-                           ProtocolError, StudentError, StudentExit, StudentFrame, WorkerCrashed, WorkerTimeout)
-from grader.sandboxed.protocol import Decoder, Encoder, Handle, recv, send
+                           StudentError, StudentExit, StudentFrame, WorkerCrashed, WorkerTimeout)
+from grader.sandboxed.protocol import Decoder, Encoder, Handle, ProtocolViolation, recv, send
 from grader.submission import PreparedSubmission
 
-OUTPUT_TAIL_BYTES = 4000
-_PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 
 
 class WorkerProcess:
-    """One sandboxed worker. Created warm (torch imported), then loaded with one submission."""
+    """One sandboxed worker. Created warm (torch imported), then loaded with one submission.
+
+    Its stdout and stderr are a pipe drained by a thread (first and last few KB kept), so
+    printing never blocks or fails in the worker; every reply must answer the request just
+    sent (a sequence number) and arrive whole before the check's deadline, and never after
+    `grading_deadline()` when the engine sets one."""
 
     def __init__(self, device: str = "cpu", limits: sandbox.Limits | None = None,
                  isolation: sandbox.IsolationLevel | None = None, hidden: tuple[Path, ...] = ()):
         self.device = device
         self._workspace = sandbox.workspace()
         self.workspace = Path(self._workspace.__enter__())
+        self.grading_deadline: Callable[[], float] | None = None
         parent, child = socket.socketpair()
         self._sock = parent
+        self._seq = 0
         limits = limits or sandbox.Limits()
         argv = [sys.executable, "-m", "grader.sandboxed.worker", "--fd", str(child.fileno()), "--device", device]
-        (self.workspace / "output.log").touch()  # made here, so the host can read what the student printed
         spec = sandbox.SandboxSpec(workspace=self.workspace, readable=(), hidden=hidden, limits=limits,
                                    pass_fds=(child.fileno(),), allow_gpu=device != "cpu")
-        argv, self.isolation = sandbox.confined_command(argv, spec, isolation)
-        env = {
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "HOME": str(self.workspace),
-            "TMPDIR": str(self.workspace),
-            "PYTHONPATH": str(_PACKAGE_ROOT),
-            "PYTHONHASHSEED": "0",
-            "PYTHONDONTWRITEBYTECODE": "1",
-            "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1"),
-            "MKL_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1"),
-        }
-        for name in ("CUDA_VISIBLE_DEVICES", "LANG", "LC_ALL", "SYSTEMROOT"):
-            if name in os.environ:
-                env[name] = os.environ[name]
-        self._proc = subprocess.Popen(
-            argv, cwd=self.workspace, pass_fds=(child.fileno(),), start_new_session=True, env=env,
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
+        confined = sandbox.confined_command(argv, spec, isolation)
+        self.isolation = confined.level
+        self._proc = confined.popen(env=_worker_env(self.workspace), stdin=subprocess.DEVNULL,
+                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         child.close()
+        self._output = _OutputCapture(self._proc.stdout)
         self.hello: dict | None = None
         self.alive = True
 
@@ -68,18 +60,18 @@ class WorkerProcess:
     def wait_ready(self, deadline: float, timeout_seconds: float) -> dict:
         """Wait for the worker's hello (torch imported)."""
         if self.hello is None:
-            header, _ = self._receive(deadline, timeout_seconds)
-            if "hello" not in header:
-                raise ProtocolError("worker did not say hello")
-            self.hello = header["hello"]
+            header, _ = self._receive(deadline, timeout_seconds, None)
+            if not isinstance(header.get("hello"), dict):
+                self.kill()
+                raise WorkerCrashed("did not start the grader's worker (no hello)", self.output_tail())
+            self.hello = {str(k): _cut(str(v), 80) for k, v in list(header["hello"].items())[:8]}
         return self.hello
 
     def load(self, prepared: PreparedSubmission, deadline: float, timeout_seconds: float) -> None:
         """Load the submission; raise LoadFailure describing why it cannot be imported."""
         try:
             self.wait_ready(deadline, timeout_seconds)
-            send(self._sock, {"op": "load", "source": prepared.source})
-            header, _ = self._receive(deadline, timeout_seconds)
+            header, _ = self.request({"op": "load", "source": prepared.source}, [], deadline, timeout_seconds)
         except WorkerTimeout as exc:
             raise LoadFailure("timeout", f"{exc.seconds:.0f}") from exc
         except WorkerCrashed as exc:
@@ -102,50 +94,149 @@ class WorkerProcess:
                 pass
             self._proc.wait()
             self._sock.close()
+            self._output.finish()
         self._workspace.__exit__(None, None, None)
 
     def output_tail(self) -> str:
-        """The last bytes the student's code printed (bounded), for messages."""
-        try:
-            with open(self.workspace / "output.log", "rb") as handle:
-                handle.seek(0, os.SEEK_END)
-                handle.seek(max(0, handle.tell() - OUTPUT_TAIL_BYTES))
-                return handle.read().decode("utf-8", "replace")
-        except OSError:
-            return ""
+        """What the student's code printed: the first and last few KB, long lines cut."""
+        return self._output.text()
 
     # -- requests ------------------------------------------------------------------
-    def request(self, header: dict, blobs: list[bytes], deadline: float, timeout_seconds: float) -> dict | tuple:
+    def request(self, header: dict, blobs: list[bytes], deadline: float, timeout_seconds: float) -> tuple:
+        """Send one request; its reply, checked (see _checked_reply), by the deadline."""
         if not self.alive:
             raise WorkerCrashed("the worker is no longer running")
+        self._seq += 1
+        deadline = self._bounded(deadline)
         try:
-            send(self._sock, header, blobs)
-        except OSError as exc:
-            raise self._crashed() from exc
-        return self._receive(deadline, timeout_seconds)
-
-    def _receive(self, deadline: float, timeout_seconds: float) -> tuple[dict, list[bytes]]:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            self.kill()
-            raise WorkerTimeout(timeout_seconds)
-        self._sock.settimeout(remaining)
-        try:
-            return recv(self._sock)
-        except socket.timeout:
+            self._sock.settimeout(max(deadline - time.monotonic(), 0.001))
+            send(self._sock, dict(header, seq=self._seq), blobs)
+        except TimeoutError:
             self.kill()
             raise WorkerTimeout(timeout_seconds) from None
-        except (ConnectionError, OSError, ValueError) as exc:
+        except OSError as exc:
             raise self._crashed() from exc
+        reply, reply_blobs = self._receive(deadline, timeout_seconds, self._seq)
+        return _checked_reply(str(header.get("op")), reply), reply_blobs
 
-    def _crashed(self) -> WorkerCrashed:
+    def _bounded(self, deadline: float) -> float:
+        return min(deadline, self.grading_deadline()) if self.grading_deadline else deadline
+
+    def _receive(self, deadline: float, timeout_seconds: float, seq: int | None) -> tuple[dict, list[bytes]]:
         try:
-            code = self._proc.wait(timeout=2)
+            header, blobs = recv(self._sock, self._bounded(deadline))
+        except TimeoutError:
+            self.kill()
+            raise WorkerTimeout(timeout_seconds) from None
+        except ProtocolViolation as exc:
+            raise self._crashed(f"broke the protocol with the grader ({exc})") from None
+        except OSError as exc:
+            raise self._crashed() from exc
+        if header.pop("seq", None) != seq:  # an extra or forged message: every later reply would be off by one
+            raise self._crashed("broke the protocol with the grader (a reply to no request)")
+        return header, blobs
+
+    def _crashed(self, description: str | None = None) -> WorkerCrashed:
+        try:
+            code = self._proc.wait(timeout=0 if description else 2)
         except subprocess.TimeoutExpired:
             code = None
-        tail = self.output_tail()
         self.kill()
-        return WorkerCrashed(_describe_exit(code), tail)
+        return WorkerCrashed(description or _describe_exit(code), self.output_tail())
+
+
+STUDENT_MESSAGE_CHARS = 300  # of the student's own exception text, per check: feedback never carries a file out
+OUTPUT_KEEP_BYTES = 4096  # of printed output: the first and the last this many bytes
+OUTPUT_LINE_CHARS = 200
+# Catalogued messages a probe may raise (ContractViolation) besides the assignments' own ids:
+# never the engine's statements about the grader itself ("internal grader error", crashes, timeouts).
+_PROBE_ENGINE_MESSAGES = frozenset({"engine.loss_not_differentiable", "engine.not_tensor"})
+
+
+def _worker_env(workspace: Path) -> dict[str, str]:
+    """The worker's whole environment, from an allow-list: nothing of the grader's leaks in."""
+    threads = os.environ.get("OMP_NUM_THREADS", "1")
+    env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(workspace), "TMPDIR": str(workspace),
+           "PYTHONPATH": str(sandbox.stage()), "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1",
+           "PYTHONIOENCODING": "utf-8:backslashreplace", "LANG": "C.UTF-8",
+           "OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads}
+    for name in ("CUDA_VISIBLE_DEVICES", "SYSTEMROOT"):
+        if name in os.environ:
+            env[name] = os.environ[name]
+    return env
+
+
+def _checked_reply(op: str, reply: dict) -> dict:
+    """A reply as the grader may believe it: only a probe, while it runs, speaks for the grader
+    (contract messages, grader faults); the student's text is cut; malformed parts dropped."""
+    if "error" not in reply:
+        return reply
+    error = reply["error"] if isinstance(reply["error"], dict) else {"message": str(reply["error"])}
+    kind = error.get("kind")
+    message = str(error.get("message", ""))
+    if kind == "grader" and op != "probe":
+        kind = "exception"
+    if kind == "contract" and (op != "probe" or not isinstance(error.get("params"), dict)
+                               or (message.startswith("engine.") and message not in _PROBE_ENGINE_MESSAGES)):
+        kind = "exception"
+    frames = [{"line": f["line"], "function": _cut(str(f.get("function", "?")), 80)}
+              for f in error.get("frames", []) if isinstance(f, dict) and type(f.get("line")) is int][-8:]
+    checked = {"type": _cut(str(error.get("type", "Exception")), 80), "frames": frames, "kind": kind,
+               "message": message if kind == "contract" else _cut(message, STUDENT_MESSAGE_CHARS)}
+    if kind == "contract":
+        checked["params"] = {str(k): v if isinstance(v, (int, float, bool)) else _cut(str(v), STUDENT_MESSAGE_CHARS)
+                             for k, v in list(error["params"].items())[:16]}
+    return {"error": checked}
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit] + f"… [{len(text) - limit} more characters cut]"
+
+
+class _OutputCapture:
+    """Drains a worker's stdout+stderr pipe on a thread, keeping its first and last bytes."""
+
+    def __init__(self, stream: Any):
+        self._stream = stream
+        self._head = bytearray()
+        self._tail = bytearray()
+        self._dropped = 0
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._drain, name="gengrade-worker-output", daemon=True)
+        self._thread.start()
+
+    def _drain(self) -> None:
+        fd = self._stream.fileno()
+        while True:
+            try:
+                chunk = os.read(fd, 1 << 16)
+            except OSError:
+                break
+            if not chunk:
+                break
+            with self._lock:
+                room = OUTPUT_KEEP_BYTES - len(self._head)
+                self._head += chunk[:room]
+                self._tail += chunk[room:] if room > 0 else chunk
+                excess = len(self._tail) - OUTPUT_KEEP_BYTES
+                if excess > 0:
+                    del self._tail[:excess]
+                    self._dropped += excess
+
+    def finish(self) -> None:
+        """After the worker is dead: let the last bytes in, then close the pipe."""
+        self._thread.join(timeout=2)
+        if not self._thread.is_alive():
+            self._stream.close()
+
+    def text(self) -> str:
+        with self._lock:
+            head, tail, dropped = bytes(self._head), bytes(self._tail), self._dropped
+        parts = [head.decode("utf-8", "replace")]
+        if dropped:
+            parts.append(f"\n[... {dropped} bytes of output not shown ...]\n")
+        parts.append(tail.decode("utf-8", "replace"))
+        return "\n".join(_cut(line, OUTPUT_LINE_CHARS) for line in "".join(parts).splitlines())
 
 
 def _describe_exit(code: int | None) -> str:
@@ -191,47 +282,59 @@ class Connection:
     def seed(self, seed: int) -> None:
         self._ask({"op": "seed", "seed": seed})
 
+    def avoid_hung(self) -> None:
+        """Tell a fresh worker which functions hung before, so code reaching them fails fast."""
+        if self.hung:
+            self.deadline = time.monotonic() + self.timeout_seconds
+            self._ask({"op": "avoid", "names": sorted(self.hung)})
+
     def getattr(self, target: Handle | None, name: str, path: str = "") -> Any:
         header = {"op": "getattr", "target": None if target is None else target.id, "name": name}
         return self._ask(header, path=f"{path}.{name}" if path else name)
 
     def call(self, target: Handle, args: tuple, kwargs: dict, path: str = "") -> Any:
         """Call a remote callable; one that hung earlier in this grading is not called again."""
-        name = _callable_name(path)
+        name = _callable_name(target, path)
         if name and name in self.hung:
             seconds, check = self.hung[name]
             raise HungBefore(name, seconds, check)
         try:
-            return self._ask({"op": "call", "target": target.id}, args, kwargs, path=f"{path}()")
+            return self._ask({"op": "call", "target": target.id}, args, kwargs, path=name)
         except WorkerTimeout as timeout:
             if name:
                 self.hung[name] = (timeout.seconds, self.check_id)
             raise
 
     def probe(self, name: str, args: tuple, kwargs: dict) -> Any:
-        return self._ask({"op": "probe", "name": name}, args, kwargs, path=f"probe:{name}()")
+        return self._ask({"op": "probe", "name": name}, args, kwargs)
 
     def _ask(self, header: dict, args: tuple = (), kwargs: dict | None = None, path: str = "") -> Any:
         encoder = Encoder()
         header = dict(header, args=encoder.encode(_unwrap(args)), kwargs=encoder.encode(_unwrap(kwargs or {})))
         reply, blobs = self.worker.request(header, encoder.blobs, self.deadline, self.timeout_seconds)
+        if reply.get("tampered"):
+            raise CheckFailed("verdicts.integrity", {"detail": "replaced grader helpers: "
+                                                     + ", ".join(map(str, reply["tampered"]))[:200]}, integrity=True)
         if "missing" in reply:
             raise MissingName(str(reply["missing"]))
         if "error" in reply:
             raise self._student_error(reply["error"])
         try:
-            return Decoder(blobs, from_handle=lambda h: Remote(self, h, path)).decode(reply.get("ok"))
+            return Decoder(blobs, from_handle=lambda h: Remote(self, h, _label(h, path))).decode(reply.get("ok"))
         except (ValueError, KeyError, TypeError, IndexError) as exc:
             self.worker.kill()
             raise WorkerCrashed(f"sent a malformed reply ({exc})") from exc
 
-    def _student_error(self, error: dict) -> StudentError | CheckFailed | GraderFault:
+    def _student_error(self, error: dict) -> StudentError | CheckFailed | GraderFault | HungBefore:
         frames = _frames(error, self.prepared)
         kind, exc_type, message = error.get("kind"), str(error.get("type")), str(error.get("message"))
         if kind == "contract" and isinstance(error.get("params"), dict):
             return CheckFailed(message, error["params"])
         if kind == "grader":
             return GraderFault(exc_type, message)
+        if kind == "hung" and message in self.hung:
+            seconds, check = self.hung[message]
+            return HungBefore(message, seconds, check)
         if kind == "not-implemented":
             name = frames[-1].function if frames else (message or "?")
             return NotImplementedByStudent(name, message, frames)
@@ -251,12 +354,23 @@ def _unwrap(value: Any) -> Any:
     return value
 
 
-def _callable_name(path: str) -> str:
-    """The student-facing name of what a path calls: "VAE().encode" -> "VAE.encode", and
-    calling a built model, "VAE()" -> "VAE.forward"."""
-    if not path or path.startswith("probe:"):
+_CALLABLE_TYPES = ("function", "method", "builtin_function_or_method", "method-wrapper", "type", "functools.partial")
+
+
+def _label(handle: Handle, path: str) -> str:
+    """How messages name a live object: functions and classes by how they were reached
+    ("VAE.encode", "sample"), anything else by its type ("VAE", however it was built)."""
+    return path if handle.type_name in _CALLABLE_TYPES or not path else handle.type_name
+
+
+def _callable_name(target: Handle, label: str) -> str:
+    """What a call runs, in the student's terms: "VAE.encode", "sample", "VAE.__init__" for
+    building a model, "VAE.forward" for calling one."""
+    if not label:
         return ""
-    return path.replace("()", "") + (".forward" if path.endswith("()") else "")
+    if target.type_name == "type":
+        return f"{label}.__init__"
+    return label if target.type_name in _CALLABLE_TYPES else f"{label}.forward"
 
 
 class Remote:

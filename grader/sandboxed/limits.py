@@ -36,8 +36,10 @@ _CGROUP_PREFIX = "gengrade-"
 def apply_limits(limits: "Limits", *, allow_gpu: bool = False) -> None:
     """Lower this process's rlimits (soft = hard, so student code cannot raise them).
 
-    RLIMIT_AS counts every mapping, and CUDA maps far more address space than it uses,
-    so with a GPU the memory ceiling is RLIMIT_DATA (heap and anonymous mmap) instead.
+    The memory ceiling is RLIMIT_DATA (heap and private anonymous mappings: what tensors
+    use), not RLIMIT_AS: the CUDA build of torch maps gigabytes of libraries and address
+    space it never touches, which left a 4 GiB RLIMIT_AS under 1 GB of real room even on
+    the CPU. The memory cgroup, where writable, bounds the whole tree on top.
     RLIMIT_NPROC counts all processes of the real user in the current user namespace:
     inside the sandbox's own namespace that is just the sandbox; outside it, the
     user's other processes are added so that the limit still means "this many more".
@@ -45,7 +47,7 @@ def apply_limits(limits: "Limits", *, allow_gpu: bool = False) -> None:
     """
     if resource is None:
         return
-    memory = resource.RLIMIT_DATA if allow_gpu else resource.RLIMIT_AS
+    memory = resource.RLIMIT_DATA
     _lower(memory, limits.memory_bytes)
     # The soft CPU limit sends SIGXCPU (a clear cause of death); the hard one kills.
     _lower(resource.RLIMIT_CPU, limits.cpu_seconds, limits.cpu_seconds + 5)
@@ -104,15 +106,17 @@ _created: list[Path] = []
 _counter = itertools.count()
 
 
-def cgroup_procs_files(max_processes: int, memory_bytes: int) -> list[Path]:
-    """Create fresh cgroups bounding pids and memory; return their `cgroup.procs` files.
+def cgroup_procs_files(max_processes: int, memory_bytes: int, cpu_cores: float = 0.0) -> list[Path]:
+    """Create fresh cgroups bounding pids, memory and (cpu_cores > 0) the CPU share; return
+    their `cgroup.procs` files. One cpu cgroup holds the whole sandbox, so children that
+    call setsid() (each a scheduler group of its own otherwise) share one sandbox's share.
 
     Best effort: empty when no writable hierarchy offers the controllers. The caller
     writes the worker's pid into each file before it execs the sandbox.
     """
     _sweep_stale()
     files = []
-    for parent, knobs in _controller_dirs(max_processes, memory_bytes):
+    for parent, knobs in controller_dirs(max_processes, memory_bytes, cpu_cores):
         child = parent / f"{_CGROUP_PREFIX}{os.getpid()}-{next(_counter)}"
         try:
             child.mkdir()
@@ -129,14 +133,24 @@ def cgroup_procs_files(max_processes: int, memory_bytes: int) -> list[Path]:
     return files
 
 
-def _controller_dirs(max_processes: int, memory_bytes: int) -> list[tuple[Path, dict[str, str]]]:
-    """The cgroups this process is in that can take children with pids/memory limits."""
+_CPU_PERIOD_US = 100_000
+
+
+def controller_dirs(max_processes: int, memory_bytes: int,
+                    cpu_cores: float = 0.0) -> list[tuple[Path, dict[str, str]]]:
+    """The cgroups this process is in that can take children with pids/memory (and cpu) limits."""
+    quota = str(max(1000, int(cpu_cores * _CPU_PERIOD_US)))
     v2 = _cgroup_v2_dir()
     if v2 is not None:
-        return [(v2, {"pids.max": str(max_processes), "memory.max": str(memory_bytes), "memory.swap.max": "0"})]
+        knobs = {"pids.max": str(max_processes), "memory.max": str(memory_bytes), "memory.swap.max": "0"}
+        if cpu_cores > 0 and "cpu" in _v2_enabled(v2):
+            knobs["cpu.max"] = f"{quota} {_CPU_PERIOD_US}"
+        return [(v2, knobs)]
     dirs = []
-    for controller, knobs in (("pids", {"pids.max": str(max_processes)}),
-                              ("memory", {"memory.limit_in_bytes": str(memory_bytes)})):
+    wanted = [("pids", {"pids.max": str(max_processes)}), ("memory", {"memory.limit_in_bytes": str(memory_bytes)})]
+    if cpu_cores > 0:
+        wanted.append(("cpu", {"cpu.cfs_period_us": str(_CPU_PERIOD_US), "cpu.cfs_quota_us": quota}))
+    for controller, knobs in wanted:
         path = _cgroup_v1_dir(controller)
         if path is not None:
             dirs.append((path, knobs))
@@ -193,13 +207,16 @@ def _cgroup_v2_dir() -> Path | None:
         directory = _join(root, point, path) if path is not None else None
         if directory is None:
             continue
-        try:
-            enabled = (directory / "cgroup.subtree_control").read_text().split()
-        except OSError:
-            continue
-        if {"pids", "memory"} <= set(enabled):
+        if {"pids", "memory"} <= _v2_enabled(directory):
             return directory
     return None
+
+
+def _v2_enabled(directory: Path) -> set[str]:
+    try:
+        return set((directory / "cgroup.subtree_control").read_text().split())
+    except OSError:
+        return set()
 
 
 def _remove(child: Path) -> None:
@@ -214,7 +231,7 @@ def _remove(child: Path) -> None:
 
 def _sweep_stale() -> None:
     """Remove empty cgroups left by grader processes that are gone."""
-    for parent, _ in _controller_dirs(0, 0):
+    for parent, _ in controller_dirs(0, 0, 1):
         for child in parent.glob(_CGROUP_PREFIX + "*"):
             creator = child.name[len(_CGROUP_PREFIX):].split("-")[0]
             if creator.isdigit() and not Path(f"/proc/{creator}").exists():

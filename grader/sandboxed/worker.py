@@ -3,9 +3,9 @@
 It starts (importing torch) before it knows the submission, so a pool can keep warm
 workers. Then it loads one submission and answers requests from the grader: get a
 name, call something, run a trusted probe, reseed. Everything it returns is a raw
-value or an opaque handle; it decides nothing. Its stdout and stderr go to a file in
-its private workspace, so nothing the student prints can reach the grader's report
-unless the grader chooses to quote it.
+value or an opaque handle; it decides nothing. Its stdout and stderr are a pipe that
+the grader drains and truncates (printing never fails, however much), and they never
+mix with the protocol, which has its own socket.
 """
 from __future__ import annotations
 
@@ -73,6 +73,9 @@ class Worker:
                 return {"ok": None}, []
             if self.module is None:
                 raise RuntimeError("no submission loaded")
+            if op == "avoid":
+                self._avoid([str(n) for n in header["names"]])
+                return {"ok": None}, []
             if op == "getattr":
                 name = header["name"]
                 if header.get("target") is None:
@@ -88,8 +91,15 @@ class Worker:
             else:
                 raise ValueError(f"unknown op {op!r}")
         except BaseException as exc:  # student code may raise anything, SystemExit included
-            return {"error": self._describe(exc, in_probe=op == "probe")}, []
-        return self._reply(result)
+            return {"error": self._describe(exc, in_probe=op == "probe"), **self._tampering(op)}, []
+        reply, blobs = self._reply(result)
+        return {**reply, **self._tampering(op)}, blobs
+
+    @staticmethod
+    def _tampering(op: str | None) -> dict:
+        """After a probe: which grader helpers the submission replaced (reported, never trusted as absent)."""
+        changed = probes.tampered() if op == "probe" else []
+        return {"tampered": changed} if changed else {}
 
     def _reply(self, result: Any) -> tuple[dict, list[bytes]]:
         encoder = Encoder(to_handle=self._to_handle)
@@ -113,6 +123,17 @@ class Worker:
         self.module = module
         probes.CONTEXT.update(module=module, device=self.device)
         return {"ok": None}
+
+    def _avoid(self, names: list[str]) -> None:
+        """Replace functions that already hung in this grading ("VAE.encode", "sample") by ones
+        that raise at once, so a check reaching them through other code is skipped, not timed out."""
+        for name in names:
+            owner_path, _, attr = name.rpartition(".")
+            owner: Any = self.module
+            for part in filter(None, owner_path.split(".")):
+                owner = getattr(owner, part, None)
+            if owner is not None and hasattr(owner, attr):
+                setattr(owner, attr, _hung_stub(name))
 
     def _raised_in_probe(self, exc: BaseException) -> bool:
         owners = [f.filename for f in traceback.extract_tb(exc.__traceback__)
@@ -139,11 +160,15 @@ class Worker:
             for frame_obj, frame in zip(_tb_frames(exc.__traceback__), traceback.extract_tb(exc.__traceback__))
             if frame.filename == self.filename
         ]
-        if isinstance(exc, probes.ContractViolation):
+        # Catalogued contract messages are the probes' own, and only while one runs: the same
+        # exception raised by student code is a plain exception (the grader checks the op again).
+        if isinstance(exc, probes.ContractViolation) and in_probe and self._raised_in_probe(exc):
             return {"type": "ContractViolation", "message": exc.message_id, "frames": frames[-8:], "kind": "contract",
                     "params": exc.params}
         kind = "exception"
-        if isinstance(exc, (SystemExit, KeyboardInterrupt)):
+        if isinstance(exc, HungBefore):
+            kind = "hung"
+        elif isinstance(exc, (SystemExit, KeyboardInterrupt)):
             kind = "exit"
         elif isinstance(exc, NotImplementedError):
             kind = "not-implemented"
@@ -158,6 +183,16 @@ def _probe_file(filename: str) -> bool:
     return os.path.dirname(os.path.abspath(filename)) == _PROBES_DIR
 
 
+class HungBefore(Exception):
+    """Raised instead of calling a function that already ran past a time limit."""
+
+
+def _hung_stub(name: str) -> Any:
+    def hung(*args: Any, **kwargs: Any) -> Any:
+        raise HungBefore(name)
+    return hung
+
+
 def _tb_frames(tb: types.TracebackType | None) -> list[types.FrameType]:
     frames = []
     while tb is not None:
@@ -170,14 +205,10 @@ def _qualname(frame: types.FrameType) -> str:
     return getattr(frame.f_code, "co_qualname", frame.f_code.co_name)
 
 
-def _redirect_output(path: str) -> None:
-    """Send fd 1 and 2 to a file: student prints never mix with the protocol."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-    os.dup2(fd, 1)
-    os.dup2(fd, 2)
-    os.close(fd)
-    sys.stdout = open(1, "w", buffering=1, closefd=False)
-    sys.stderr = open(2, "w", buffering=1, closefd=False)
+def _unfailing_output() -> None:
+    """fd 1 and 2 are the grader's pipe: line-buffered UTF-8 that cannot fail on odd text."""
+    sys.stdout = open(1, "w", buffering=1, encoding="utf-8", errors="backslashreplace", closefd=False)
+    sys.stderr = open(2, "w", buffering=1, encoding="utf-8", errors="backslashreplace", closefd=False)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -188,10 +219,11 @@ def main(argv: list[str] | None = None) -> None:
     # Resource limits are already set: the sandbox's launcher applies them before exec-ing us.
     if hasattr(signal, "SIGXFSZ"):
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a too-large write fails with EFBIG instead of killing us
-    _redirect_output(os.path.join(os.getcwd(), "output.log"))
+    _unfailing_output()
     sys.meta_path.insert(0, _BlockedImports())
     sys.path.insert(0, os.getcwd())
     import torch  # noqa: F401  (warm: the expensive import happens before the submission arrives)
+    probes.snapshot()  # before any student code: the private references the worker calls
 
     sock = socket.socket(fileno=args.fd)
     worker = Worker(args.device, os.path.join(os.getcwd(), "submission.py"))
@@ -205,7 +237,7 @@ def main(argv: list[str] | None = None) -> None:
         if header.get("op") == "shutdown":
             os._exit(0)
         reply, reply_blobs = worker.handle(header, blobs)
-        send(sock, reply, reply_blobs)
+        send(sock, dict(reply, seq=header.get("seq")), reply_blobs)
 
 
 if __name__ == "__main__":

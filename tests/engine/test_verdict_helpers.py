@@ -59,20 +59,39 @@ def test_seeds_hide_the_check_id_and_stay_deterministic(monkeypatch):
 
 
 def test_a_function_that_hung_is_not_called_again(grade_source):
-    """A VAE whose encode hangs costs a time limit per way of reaching it (encode directly, or
-    through forward), not one per check: every later check that calls it is skipped at once."""
+    """A VAE whose encode hangs costs one time limit, not one per check: fresh workers replace
+    encode by a function that fails at once, so checks reaching it (directly or through forward)
+    are skipped with a message naming it."""
     started = time.monotonic()
     report = grade_source(
         "_encode = VAE.encode\n"
         "def _hang(self, x):\n    while True:\n        pass\n"
         "VAE.encode = _hang\n",
-        timeout_s=3,
+        timeout_s=5,
     )
     elapsed = time.monotonic() - started
     statuses = [c.status for c in report.checks]
-    assert 1 <= statuses.count("timeout") <= 2, statuses
+    assert statuses.count("timeout") == 1, statuses
     skipped = [c for c in report.checks if c.status == "skipped"]
-    assert len(skipped) >= 4 and all("did not return within 3 s" in c.message for c in skipped), \
+    assert len(skipped) >= 4 and all("VAE.encode did not return within 5 s" in c.message for c in skipped), \
         [c.message for c in skipped]
-    assert elapsed < 40, elapsed
+    assert elapsed < 90, elapsed  # one 5 s limit, not one per check (14 checks)
     assert by_id(report)["test_kl_divergence"].status == "passed"
+
+
+def test_a_replaced_grader_helper_marks_the_grading_suspect(grade_source):
+    """The worker calls its private references to the probes and reports a replaced one: the
+    checks that used a probe fail with the integrity message and the report says `suspect`."""
+    report = grade_source(
+        "import grader.sandboxed.probes.vae as _probes\n"
+        "_probes.reparameterize_with_grads = lambda *args, **kwargs: {}\n",
+    )
+    assert report.integrity == "suspect"
+    flagged = [c for c in report.checks if "disagree with your code's own outputs" in c.message]
+    assert flagged and all(c.status == "failed" for c in flagged)
+    assert by_id(report)["test_kl_divergence"].status == "passed"
+
+
+def test_an_honest_submission_stays_integrity_ok(grade_source):
+    report = grade_source("")
+    assert report.integrity == "ok" and report.score == report.max_score
