@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import math
 import platform
 import time
 from importlib import metadata
@@ -25,9 +26,10 @@ from grader.report import CheckResult, Report
 from grader.submission import PreparedSubmission, prepare
 
 CHECKS_DIR = Path(__file__).resolve().parent / "checks"
-ASSIGNMENTS = ("gan", "vae", "pixelcnn", "realnvp")
+ASSIGNMENTS = ("gan", "vae", "pixelcnn", "pixelrnn", "realnvp")
 DEFAULT_TIMEOUT_S = 30.0
 DEFAULT_LOAD_TIMEOUT_S = 60.0
+GRADING_MARGIN_S = 30.0  # start-up, the grader's own work and one worker replacement, beyond the time limits
 
 
 def rubric_path(assignment: str) -> Path:
@@ -61,25 +63,28 @@ def grade(
     rubric = rubric_path(assignment)
     hidden = protected_paths() + tuple(hidden_paths)
 
-    supply = WorkerSupply(lambda: WorkerProcess(device=device, isolation=isolation, hidden=hidden), warm_worker)
+    prepared: PreparedSubmission | None = None
+    load_failure: LoadFailure | None = None
+    try:  # parsing takes milliseconds: a file that can never load needs no worker at all
+        prepared = prepare(Path(submission))
+    except LoadFailure as failure:
+        load_failure = failure
+        if warm_worker is not None:
+            warm_worker.kill()
+    clock = GradingClock(started, load_timeout_s or DEFAULT_LOAD_TIMEOUT_S, timeout_s or DEFAULT_TIMEOUT_S)
+    supply = WorkerSupply(clock.bind(lambda: WorkerProcess(device=device, isolation=isolation, hidden=hidden)),
+                          clock.bind(warm_worker), lazy=load_failure is not None)
     first_worker = supply.first
     import torch  # only now: the worker's own torch import is already under way
 
     # The rubric's tensors are tiny: one intra-op thread is fastest, and torch's default of one
     # spinning OpenMP thread per core would take CPU from the worker while the grader waits on it.
     torch.set_num_threads(1)
-    isolation_level = first_worker.isolation.value
+    isolation_level = first_worker.isolation.value if first_worker else (isolation or sandbox.detect_isolation()).value
 
-    prepared: PreparedSubmission | None = None
-    load_failure: LoadFailure | None = None
-    try:
-        prepared = prepare(Path(submission))
-    except LoadFailure as failure:
-        load_failure = failure
     session = GradingSession(prepared, device, lang, timeout_s or DEFAULT_TIMEOUT_S,
                              load_timeout_s or DEFAULT_LOAD_TIMEOUT_S, supply.next, load_failure=load_failure)
-    if load_failure is not None:
-        first_worker.kill()
+    clock.session = session
     plugin = GradingPlugin(session, include_hidden=include_hidden)
     try:
         _run_pytest(rubric, plugin)
@@ -113,15 +118,43 @@ def hidden_pending(assignment: str) -> dict:
     return {"count": len(checks), "points": sum(int(c["points"]) for c in checks)}
 
 
+class GradingClock:
+    """The whole grading's deadline: one load, each collected check's time limit, and a fixed
+    margin. Every worker's requests stop there, so no submission (a trickled reply, a crash
+    and a slow restart in every check) can keep a grading, or a batch, from finishing."""
+
+    def __init__(self, started: float, load_timeout_s: float, timeout_s: float):
+        self.started, self.load_timeout_s, self.timeout_s = started, load_timeout_s, timeout_s
+        self.session: GradingSession | None = None
+
+    def deadline(self) -> float:
+        checks = len(self.session.collected) if self.session is not None else 0
+        if not checks:
+            return math.inf  # not collected yet: each request has its own deadline meanwhile
+        return self.started + self.load_timeout_s + checks * self.timeout_s + GRADING_MARGIN_S
+
+    def bind(self, worker_or_start: WorkerProcess | Callable[[], WorkerProcess] | None):
+        """Give a worker (or every worker a starter makes) this deadline."""
+        if worker_or_start is None or isinstance(worker_or_start, WorkerProcess):
+            if worker_or_start is not None:
+                worker_or_start.grading_deadline = self.deadline
+            return worker_or_start
+
+        def start() -> WorkerProcess:
+            return self.bind(worker_or_start())
+
+        return start
+
+
 class WorkerSupply:
     """Hands out workers: the warm first one, then replacements after a crash or timeout.
 
     After the first replacement a spare is kept importing torch in the background,
     since a submission that crashed once usually crashes again in the next checks."""
 
-    def __init__(self, start: Callable[[], WorkerProcess], warm: WorkerProcess | None = None):
+    def __init__(self, start: Callable[[], WorkerProcess], warm: WorkerProcess | None = None, lazy: bool = False):
         self._start = start
-        self.first = warm or start()
+        self.first = None if lazy else (warm or start())  # lazy: the submission cannot load, start none
         self._handed_out = 0
         self._spare: WorkerProcess | None = None
 
@@ -153,7 +186,7 @@ def _ordered(session: GradingSession) -> list[CheckResult]:
             for info in session.collected]
 
 
-def _versions(worker: WorkerProcess) -> dict:
+def _versions(worker: WorkerProcess | None) -> dict:
     try:
         gengrade = metadata.version("gengrade")
     except metadata.PackageNotFoundError:
@@ -161,6 +194,6 @@ def _versions(worker: WorkerProcess) -> dict:
     import torch
 
     return {"gengrade": gengrade, "python": platform.python_version(), "torch": torch.__version__,
-            "worker": worker.hello or {}}
+            "worker": (worker.hello if worker else None) or {}}
 
 
