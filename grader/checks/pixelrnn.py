@@ -21,11 +21,11 @@ import math
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 from scipy import stats
 
-from grader.api import check, cpu_default, fail, origin
+from grader.api import check, cpu_default, expect_shape, fail, finite, needs, origin, within
 from grader.errors import StudentError
+from grader.oracles import pixelrnn as oracle
 
 ALPHA = 1e-4  # statistical checks reject only at p < 1e-4: a correct submission practically never fails
 N_SAMPLES = 3000
@@ -36,22 +36,12 @@ STEPS = 20  # Adam steps of the training check: the reference cuts the true NLL 
 
 # -- values ----------------------------------------------------------------------------------
 
-def finite(value: torch.Tensor, what: str) -> torch.Tensor:
-    """Fail unless every entry is finite: no statistic or comparison ever sees inf or NaN."""
-    bad = ~torch.isfinite(value)
-    if bad.any():
-        fail("pixelrnn.nonfinite", what=what, count=int(bad.sum()), total=value.numel())
-    return value
-
-
 def expect_tensor(value, shape: tuple, what: str) -> torch.Tensor:
-    if not isinstance(value, torch.Tensor):
-        fail("pixelrnn.not_tensor", what=what, got=type(value).__name__)
-    if tuple(value.shape) != tuple(shape):
-        fail("pixelrnn.shape", what=what, expected=tuple(shape), got=tuple(value.shape))
+    """A finite floating-point tensor of exactly `shape`, or a failed check naming `what`."""
+    value = expect_shape(value, shape, what)
     if not value.is_floating_point():
         fail("pixelrnn.dtype", what=what, got=str(value.dtype))
-    return finite(value, what)
+    return value
 
 
 def binary(*shape: int) -> torch.Tensor:
@@ -116,7 +106,7 @@ def mixes_images(module, batch: torch.Tensor, out_channels: int, what: str) -> b
     reversed_ = outputs(module, batch.flip(0), shape, what).flip(0)
     again = outputs(module, batch, shape, what)
     tol = rounding(first, batch.dtype)
-    return not ((first - reversed_).abs().max().item() <= tol and (first - again).abs().max().item() <= tol)
+    return not (within((first - reversed_).abs().max().item(), tol) and within((first - again).abs().max().item(), tol))
 
 
 def rounding(out: torch.Tensor, dtype: torch.dtype) -> float:
@@ -165,17 +155,6 @@ def after(height: int, width: int, strictly: bool) -> torch.Tensor:
     """[o, q]: input q comes after output o in raster order (or at o, when not strictly)."""
     order = torch.arange(height * width)
     return order.view(1, -1) > order.view(-1, 1) if strictly else order.view(1, -1) >= order.view(-1, 1)
-
-
-def row_lstm_field(height: int, width: int, kernel_size: int) -> torch.Tensor:
-    """[o, q]: the contract's Row LSTM context. Row i: columns j - r .. j (mask B, r = k // 2);
-    row i - d above: columns j - (d + 1) r .. j + d r, one more column per row each side."""
-    oi, oj, ii, ij = grid(height, width)
-    r = kernel_size // 2
-    d = oi - ii
-    same = (d == 0) & (ij <= oj) & (ij >= oj - r)
-    above = (d > 0) & (ij >= oj - (d + 1) * r) & (ij <= oj + d * r)
-    return same | above
 
 
 def first(mask: torch.Tensor, dep: Dependence) -> tuple[tuple[int, int], tuple[int, int]]:
@@ -250,26 +229,17 @@ def distinct(shape: tuple) -> torch.Tensor:
     return torch.arange(1.0, 1.0 + math.prod(shape)).view(shape)
 
 
-def skewed(x: torch.Tensor, shift) -> torch.Tensor:
-    """Row i shifted right by shift(i), zeros elsewhere (the contract's skew for shift(i) = i)."""
-    b, c, h, w = x.shape
-    out = torch.zeros(b, c, h, w + h - 1, dtype=x.dtype)
-    for i in range(h):
-        out[:, :, i, shift(i):shift(i) + w] = x[:, :, i]
-    return out
-
-
 @check(points=2, name="skew shifts row i right by i: exact values and zeros, odd and non-square sizes")
 def test_skew(sub):
     for shape in SKEW_SHAPES:
         x = distinct(shape)
         b, c, h, w = shape
+        expected = oracle.skew(x)
         got = expect_tensor(sub.skew(x), (b, c, h, w + h - 1), f"skew(x) for x of shape {shape}")
-        expected = skewed(x, lambda i: i)
         if torch.equal(got, expected):
             continue
-        reversed_ = skewed(x, lambda i, h=h: h - 1 - i)
-        hint = "direction" if torch.equal(got, reversed_) else "none"
+        reversed_ = oracle.skew.optional(x.flip(2))  # row i shifted by H - 1 - i, once flipped back
+        hint = "direction" if reversed_ is not None and torch.equal(got, reversed_.flip(2)) else "none"
         rows = (got != expected).flatten(2).any(2)[0]
         row = int(rows.nonzero()[0]) if rows.any() else 0
         fail("pixelrnn.skew.value", shape=shape, row=row, got=got[0, 0, row].tolist(),
@@ -281,7 +251,7 @@ def test_unskew(sub):
     for shape in SKEW_SHAPES:
         x = distinct(shape)
         b, c, h, w = shape
-        y = skewed(x, lambda i: i)
+        y = oracle.skew(x)
         got = sub.unskew(y)
         what = f"unskew(y) for a skewed y of shape {tuple(y.shape)}"
         if isinstance(got, torch.Tensor) and tuple(got.shape) in ((b, c, h, w - 1), (b, c, h, w + 1)):
@@ -332,7 +302,7 @@ def test_row_lstm_causal(sub):
 
 
 def check_row_field(dep: Dependence, kernel_size: int) -> None:
-    expected = row_lstm_field(dep.height, dep.width, kernel_size)
+    expected = oracle.row_lstm_context(dep.height, dep.width, kernel_size)
     allowed = ~after(dep.height, dep.width, strictly=True)  # leaks are test_row_lstm_causal's
     seen, required_seen = dep.seen() & allowed, dep.required_seen()
     oi, _, ii, _ = grid(dep.height, dep.width)
@@ -362,13 +332,19 @@ def test_row_lstm_kernel5(sub):
 
 # -- Diagonal BiLSTM -------------------------------------------------------------------------
 
-def skew_is_right(sub) -> bool:
-    """The student's own skew and unskew agree with the contract on one small input."""
+def skew_is_wrong(sub) -> bool:
+    """Whether the student's own skew or unskew disagrees with the contract on one small input (for a
+    hint only: False where that cannot be told, e.g. in a release without the recorded answer)."""
     x = distinct((1, 1, 3, 4))
-    got, back = sub.skew(x), sub.unskew(skewed(x, lambda i: i))
-    return (isinstance(got, torch.Tensor) and isinstance(back, torch.Tensor) and tuple(got.shape) == (1, 1, 3, 6)
-            and torch.equal(got, skewed(x, lambda i: i)) and tuple(back.shape) == (1, 1, 3, 4)
-            and torch.equal(back, x))
+    expected = oracle.skew.optional(x)
+    if expected is None:
+        return False
+    try:
+        got, back = sub.skew(x), sub.unskew(expected)
+    except StudentError:
+        return True
+    return not (isinstance(got, torch.Tensor) and isinstance(back, torch.Tensor) and got.shape == expected.shape
+                and torch.equal(got, expected) and back.shape == x.shape and torch.equal(back, x))
 
 
 def diagonal_dependence(sub, shape: tuple) -> Dependence:
@@ -393,7 +369,7 @@ def test_diagonal_causal(sub):
         return
     out, inp = first(leaks, dep)
     oi, _, ii, _ = grid(dep.height, dep.width)
-    if not skew_is_right(sub):
+    if skew_is_wrong(sub):
         hint = "skew"
     elif (leaks & (ii > oi)).any():
         hint = "below"
@@ -413,7 +389,7 @@ def test_diagonal_full_context(sub):
     out, inp = first(missing, dep)
     oi, oj, ii, ij = grid(dep.height, dep.width)
     upper_right = missing & (ii < oi) & (ij > oj)  # what only the right-to-left direction can see
-    if not skew_is_right(sub):
+    if skew_is_wrong(sub):
         hint = "skew"
     elif 2 * int(upper_right.sum()) >= int(missing.sum()):
         hint = "right_to_left"
@@ -498,18 +474,19 @@ def test_pixelrnn_causal_after_training(sub):
 
 # -- nll -------------------------------------------------------------------------------------
 
-def bernoulli_nll(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    """Per-image -log p(x) in nats, in float64."""
-    return F.binary_cross_entropy_with_logits(logits.double(), x.double(), reduction="none").flatten(1).sum(1)
-
-
 def logits_of(model, x: torch.Tensor, what: str = "forward(x)") -> torch.Tensor:
     return expect_tensor(model(x), tuple(x.shape), what)
 
 
+def close(got: float, expected: float) -> bool:
+    return within(abs(got - expected), 1e-4 * abs(expected) + 1e-5)
+
+
 @check(points=1, name="nll returns a scalar (0-dim tensor) that carries gradients")
 def test_nll_scalar(sub):
-    got = sub.nll(pixelrnn(sub, "row"), binary(3, 1, 4, 4))
+    with needs("PixelRNN"):
+        model = pixelrnn(sub, "row")
+    got = sub.nll(model, binary(3, 1, 4, 4))
     if not isinstance(got, torch.Tensor):
         fail("pixelrnn.nll.not_tensor", got=type(got).__name__)
     if got.dim() != 0:
@@ -524,25 +501,21 @@ def test_nll_value(sub):
     batch, height, width = 4, 4, 5
     for kind in ("row", "diagonal"):
         x = binary(batch, 1, height, width)
-        model = pixelrnn(sub, kind).eval()
-        logits = logits_of(model, x)
+        with needs("PixelRNN"):
+            model = pixelrnn(sub, kind).eval()
+            logits = logits_of(model, x)
         got = sub.nll(model, x)
         if not isinstance(got, torch.Tensor) or got.numel() != 1:
             fail("pixelrnn.nll.not_scalar", got=getattr(got, "shape", type(got).__name__))
         got = finite(got, "nll(model, x)").item()
-        per_image = bernoulli_nll(logits, x)
-        expected = per_image.mean().item()
-        if math.isclose(got, expected, rel_tol=1e-4, abs_tol=1e-5):
+        expected = oracle.nll(logits, x)
+        if close(got, expected):
             continue
         pixels = height * width
-        candidates = [
-            (expected / pixels, "mean_pixels"),
-            (expected / math.log(2), "bits"),
-            (per_image.sum().item(), "sum_batch"),
-            (-expected, "sign"),
-            (bernoulli_nll(torch.sigmoid(logits), x).mean().item(), "double_sigmoid"),
-        ]
-        hint = next((h for value, h in candidates if math.isclose(got, value, rel_tol=1e-4, abs_tol=1e-5)), "none")
+        candidates = [(expected / pixels, "mean_pixels"), (expected / math.log(2), "bits"),
+                      (expected * batch, "sum_batch"), (-expected, "sign"),
+                      (oracle.nll.optional(torch.sigmoid(logits), x), "double_sigmoid")]
+        hint = next((h for value, h in candidates if value is not None and close(got, value)), "none")
         fail("pixelrnn.nll.value", got=got, expected=expected, batch=batch, pixels=pixels,
              hint_id=f"pixelrnn.nll.hint.{hint}")
 
@@ -551,13 +524,15 @@ def test_nll_value(sub):
 def test_nll_decreases(sub):
     side = 5
     x = binary(8, 1, 1, side).repeat(1, 1, side, 1)  # vertical stripes: each pixel equals the one above it
-    model = pixelrnn(sub, "row", hidden=8, n_layers=1)
-    before = bernoulli_nll(logits_of(model.eval(), x), x).mean().item()
+    with needs("PixelRNN"):
+        model = pixelrnn(sub, "row", hidden=8, n_layers=1)
+        before = oracle.nll(logits_of(model.eval(), x), x)
     stopped = sub.probe("pixelrnn.train_nll", model.train(), sub.nll, x, steps=STEPS, lr=2e-2)
-    after_ = bernoulli_nll(logits_of(model.eval(), x), x).mean().item()
+    after_ = oracle.nll(logits_of(model.eval(), x), x)
     if not after_ < 0.8 * before:
         hint = {"no-grad": "no_grad", "non-finite": "nonfinite"}.get(stopped, "none")
-        fail("pixelrnn.train.no_progress", before=before, after=after_, steps=STEPS, hint_id=f"pixelrnn.train.hint.{hint}")
+        fail("pixelrnn.train.no_progress", before=before, after=after_, steps=STEPS,
+             hint_id=f"pixelrnn.train.hint.{hint}")
 
 
 # -- strengthening a model for the statistical checks ----------------------------------------
@@ -565,7 +540,7 @@ def test_nll_decreases(sub):
 def total_correlation(logits: torch.Tensor, images: torch.Tensor) -> float:
     """Marginal entropies minus the joint entropy of the model's distribution over all binary images:
     large when pixels are random but strongly depend on each other."""
-    log_p = -bernoulli_nll(logits, images)
+    log_p = -oracle.image_nll(logits, images)
     log_p = log_p - torch.logsumexp(log_p, 0)
     p = log_p.exp()
     marginal = (p.view(-1, 1) * images.flatten(1).double()).sum(0).clamp(1e-12, 1 - 1e-12)
@@ -627,7 +602,8 @@ def draw(sub, model, n: int, shape: tuple) -> torch.Tensor:
 @check(points=2, name="sample returns n binary images of the requested shape, as floats, on the requested device (both kinds)")
 def test_sample_format(sub):
     for kind in ("row", "diagonal"):
-        model = pixelrnn(sub, kind).eval()
+        with needs("PixelRNN"):
+            model = pixelrnn(sub, kind).eval()
         samples = sub.sample(model, 5, shape=(1, 4, 3), device=sub.device)
         expect_tensor(samples, (5, 1, 4, 3), "sample(model, 5, shape=(1, 4, 3))")
         if not same_device(samples, sub.device):
@@ -638,11 +614,12 @@ def test_sample_format(sub):
 
 @check(points=2, name="sample draws the first pixel from Bernoulli(sigmoid(logit)) (binomial test)")
 def test_sample_first_pixel(sub):
-    model = pixelrnn(sub, "row")
-    strengthen(sub, model, all_images(2, 2), total_correlation)
-    model = model.eval()
-    logit_zeros = logits_of(model, torch.zeros(1, 1, 2, 2))[0, 0, 0, 0].item()
-    logit_ones = logits_of(model, torch.ones(1, 1, 2, 2))[0, 0, 0, 0].item()
+    with needs("PixelRNN"):
+        model = pixelrnn(sub, "row")
+        strengthen(sub, model, all_images(2, 2), total_correlation)
+        model = model.eval()
+        logit_zeros = logits_of(model, torch.zeros(1, 1, 2, 2))[0, 0, 0, 0].item()
+        logit_ones = logits_of(model, torch.ones(1, 1, 2, 2))[0, 0, 0, 0].item()
     if not abs(logit_zeros - logit_ones) <= 1e-3 * max(1.0, abs(logit_zeros)):  # slack for TF32 on GPUs
         fail("pixelrnn.sample.first_not_causal", a=logit_zeros, b=logit_ones)
     p = 1.0 / (1.0 + math.exp(-logit_zeros))
@@ -658,17 +635,19 @@ def test_sample_first_pixel(sub):
 
 
 def log_bernoulli(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    return -bernoulli_nll(logits, x)
+    return -oracle.image_nll(logits, x)
 
 
 def check_distribution(sub, kind: str, shape: tuple) -> None:
     """Samples must follow the raster-order distribution of the student's own model, enumerated exactly."""
     _, height, width = shape
-    model = pixelrnn(sub, kind, n_layers=1)
     images = all_images(height, width)
-    strengthen(sub, model, images, total_correlation)
-    model = model.eval()
-    log_p = log_bernoulli(logits_of(model, images), images)
+    with needs("PixelRNN"):
+        model = pixelrnn(sub, kind, n_layers=1)
+        strengthen(sub, model, images, total_correlation)
+        model = model.eval()
+        logits = logits_of(model, images)
+    log_p = log_bernoulli(logits, images)
     total = log_p.exp().sum().item()
     if not abs(total - 1.0) <= 0.02:  # a causal model sums to 1 up to float32 (or TF32) rounding
         fail("pixelrnn.sample.not_causal", total=total, size=f"{height}x{width}")
@@ -689,8 +668,9 @@ def check_distribution(sub, kind: str, shape: tuple) -> None:
     if p_value >= ALPHA:
         return
     mean_log_p = log_p[codes].mean().item()
-    parallel = log_bernoulli(logits_of(model, torch.zeros(1, 1, height, width)).expand_as(images), images)
-    alt = parallel[codes].mean().item()
+    empty = logits_of(model, torch.zeros(1, 1, height, width)).expand_as(images)
+    parallel = oracle.image_nll.optional(empty, images)  # what a one-pass sampler draws from (a hint only)
+    alt = -parallel[codes].mean().item() if parallel is not None else -math.inf
     hint = "parallel" if alt > mean_log_p + 0.02 else "none"
     fail("pixelrnn.sample.distribution", shape=shape, kind=kind, n=N_SAMPLES, stat=statistic, df=len(exp) - 1,
          p=p_value, ll=mean_log_p, alt_ll=alt, hint_id=f"pixelrnn.sample.hint.{hint}")

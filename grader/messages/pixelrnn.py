@@ -5,10 +5,7 @@ are rendered with the same parameters as the message that quotes them.
 """
 
 EN = {
-    "pixelrnn.not_tensor": "{what} should be a tensor, but your code returned a {got}.",
-    "pixelrnn.shape": "{what} has shape {got}; the contract asks for {expected}. Nothing may hard-code 28x28, 32 channels or the batch size: the grader uses small sizes.",
     "pixelrnn.dtype": "{what} has dtype {got}; the contract asks for floating-point values.",
-    "pixelrnn.nonfinite": "{what} contains inf or NaN ({count} of {total} values) on small, well-scaled inputs. Nothing can be checked on such values.",
     "pixelrnn.device": "{what} came back on {got} although the grader asked for {expected}: do not hard-code a device; create tensors with device=device (or x.device).",
     "pixelrnn.signature": "{what} does not match the contract: expected {expected}. Keep the names and defaults of ASSIGNMENTS.md exactly.",
     "pixelrnn.silent": "{what}: no output moved when any input changed. The layer does not depend on its input at all (a constant, zeros, or an input that never reaches the LSTM), which proves nothing about causality and earns no points.",
@@ -71,10 +68,7 @@ EN = {
 }
 
 KO = {
-    "pixelrnn.not_tensor": "{what}은(는) 텐서여야 하지만 코드가 {got}을(를) 반환했습니다.",
-    "pixelrnn.shape": "{what}의 shape이 {got}입니다. 규약은 {expected}을(를) 요구합니다. 28x28, 32 채널, 배치 크기를 하드코딩하면 안 됩니다: 채점기는 작은 크기를 씁니다.",
     "pixelrnn.dtype": "{what}의 dtype이 {got}입니다. 규약은 부동소수점 값을 요구합니다.",
-    "pixelrnn.nonfinite": "{what}에 inf 또는 NaN이 있습니다 ({total}개 중 {count}개). 작고 잘 조정된 입력에서 나온 값인데, 이런 값으로는 아무것도 확인할 수 없습니다.",
     "pixelrnn.device": "채점기가 {expected}을(를) 요청했지만 {what}이(가) {got}에 있습니다. device를 하드코딩하지 말고 device=device (또는 x.device)로 텐서를 만드세요.",
     "pixelrnn.signature": "{what}이(가) 규약과 다릅니다: {expected}이어야 합니다. ASSIGNMENTS.md의 이름과 기본값을 그대로 지키세요.",
     "pixelrnn.silent": "{what}: 어떤 입력을 바꿔도 출력이 전혀 변하지 않았습니다. 이 층은 입력에 의존하지 않습니다(상수, 0, 또는 LSTM에 닿지 않는 입력). 이것은 인과성에 대해 아무것도 보여 주지 않으므로 점수를 받을 수 없습니다.",
