@@ -9,12 +9,21 @@ import sys
 from grader import commands
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse with a one-line error (no usage block): `gengrade check: error: argument --timeout: ...`."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="gengrade", description="Grade and distribute deep-generative-model assignments.")
+    parser = Parser(prog="gengrade", description="Grade and distribute deep-generative-model assignments.")
     subparsers = parser.add_subparsers(dest="command", required=True)
-    # Each module of grader/commands defines register(subparsers), which sets a `run(args) -> int` default.
+    # Each module of grader/commands defines register(subparsers), which sets a `run(args) -> int` default;
+    # modules whose name starts with "_" are helpers, not commands.
     for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
-        importlib.import_module(f"grader.commands.{info.name}").register(subparsers)
+        if not info.name.startswith("_"):
+            importlib.import_module(f"grader.commands.{info.name}").register(subparsers)
     return parser
 
 

@@ -7,9 +7,10 @@ import os
 import sys
 from pathlib import Path
 
-from grader.batch.discover import locate_in_folder
+from grader.batch.gradebook import clean
+from grader.commands._intake import locate_in_folder
 from grader.engine import ASSIGNMENTS, DEFAULT_TIMEOUT_S, grade
-from grader.report import to_gradescope
+from grader.report import Report, to_gradescope
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -28,10 +29,23 @@ def main(argv: list[str] | None = None) -> int:
     else:
         # Gradescope's container is one submission's; hiding the results folder keeps verdicts out of reach.
         report = grade(submission, args.assignment, lang=args.lang, timeout_s=args.timeout, hidden_paths=(results,))
-        data = to_gradescope(report)
-        data["output"] = "\n".join(filter(None, [f"isolation: {report.isolation}", data["output"]]))
-    (results / "results.json").write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
+        data = gradescope_results(report)
+    (results / "results.json").write_text(json.dumps(clean(data), indent=2, ensure_ascii=False), encoding="utf-8")
     return 0
+
+
+def gradescope_results(report: Report) -> dict:
+    """Gradescope's results.json: one isolation line first, tests numbered in rubric order (1.1, 1.2, ...),
+    the load failure said once in the output rather than under every test."""
+    data = to_gradescope(report)
+    lines = [line for line in data["output"].splitlines() if not line.startswith("isolation:")]
+    data["output"] = "\n".join([f"isolation: {report.isolation}", *lines])
+    for position, (test, check) in enumerate(zip(data["tests"], report.checks), start=1):
+        test["number"] = f"1.{position}"
+        test["tags"] = [check.id]
+        if report.load_error and test["output"] == report.load_error:
+            test["output"] = ""
+    return data
 
 
 if __name__ == "__main__":

@@ -2,7 +2,10 @@
 
 An entry is `<student>.py`, `<student>.ipynb`, or a folder `<student>/` holding the
 assignment file. Anything that cannot be graded becomes an entry with an `error`, so
-one broken upload never stops the batch.
+one broken upload never stops the batch. Intake is strict because the class folder is
+written by students: a symbolic link is never followed nor read (it could point at
+another student's file, the reference solution or /etc/shadow), files are opened with
+O_NOFOLLOW and read up to MAX_SUBMISSION_BYTES.
 """
 from __future__ import annotations
 
@@ -10,7 +13,11 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-SUFFIXES = (".py", ".ipynb")
+from grader.batch.names import student_id
+from grader.commands._intake import (SUFFIXES, is_link, link_message, locate_in_folder, one_line, read_bounded,
+                                     shown_name)
+
+__all__ = ["Entry", "discover", "locate_in_folder", "read_submission", "SUFFIXES"]
 
 
 @dataclass(frozen=True)
@@ -35,44 +42,29 @@ def discover(folder: Path, assignment: str) -> list[Entry]:
         if len(found) == 1:
             entries.append(found[0])
         else:
-            names = ", ".join(sorted(str(e.path.name if e.path else "?") for e in found))
+            names = ", ".join(sorted(one_line(student_id(e.path.name)) if e.path else "?" for e in found))
             entries.append(Entry(student, None, f"several entries for one student ({names}); keep one"))
     return entries
-
-
-def locate_in_folder(folder: Path, assignment: str) -> Path:
-    """The assignment file inside a student's folder: `<assignment>.py|.ipynb`, else the only candidate.
-
-    Raises ValueError with a message for the student when there is no single answer."""
-    named = [folder / f"{assignment}{suffix}" for suffix in SUFFIXES if (folder / f"{assignment}{suffix}").is_file()]
-    if len(named) == 1:
-        return named[0]
-    if len(named) > 1:
-        raise ValueError(f"both {assignment}.py and {assignment}.ipynb are present; keep one")
-    candidates = sorted(p for p in folder.iterdir() if p.suffix in SUFFIXES and p.is_file()
-                        and not p.name.startswith("."))
-    if len(candidates) == 1:
-        return candidates[0]
-    if not candidates:
-        raise ValueError(f"no {assignment}.py or {assignment}.ipynb (nor any .py/.ipynb) in the folder")
-    raise ValueError(f"no {assignment}.py or {assignment}.ipynb, and several candidates: "
-                     + ", ".join(p.name for p in candidates))
 
 
 def read_submission(entry: Entry) -> tuple[bytes, str]:
     """The entry's bytes and their sha256; raises OSError/ValueError when it cannot be read."""
     if entry.path is None:
         raise ValueError(entry.error)
-    content = entry.path.read_bytes()
+    content = read_bounded(entry.path)
     return content, hashlib.sha256(content).hexdigest()
 
 
 def _entry(item: Path, assignment: str) -> Entry:
+    student = student_id(item.name)
     try:
+        if is_link(item):
+            return Entry(student_id(item.stem) if item.suffix in SUFFIXES else student, None, link_message(item))
         if item.is_dir():
-            return Entry(item.name, locate_in_folder(item, assignment))
+            return Entry(student, locate_in_folder(item, assignment))
         if item.suffix in SUFFIXES:
-            return Entry(item.stem, item)
-        return Entry(item.stem or item.name, None, f"{item.name} is not a .py or .ipynb file nor a folder")
+            return Entry(student_id(item.stem), item)
+        return Entry(student_id(item.stem) or student, None,
+                     f"{shown_name(item.name)} is not a .py or .ipynb file nor a folder")
     except (OSError, ValueError) as exc:
-        return Entry(item.stem if item.is_file() else item.name, None, str(exc))
+        return Entry(student_id(item.stem) if item.is_file() else student, None, str(exc))

@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import Iterator
 
+from grader.batch.serve import PARENT_ENV
 from grader.batch.task import GradeTask
 
 _PACKAGE_ROOT = Path(__file__).resolve().parent.parent.parent
@@ -31,6 +32,7 @@ class GraderProcess:
     def __init__(self) -> None:
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(_PACKAGE_ROOT),
                                                                           os.environ.get("PYTHONPATH")])))
+        env[PARENT_ENV] = str(os.getpid())  # it dies with this process (serve.die_with_parent)
         self._stderr = tempfile.TemporaryFile()
         self._proc = subprocess.Popen([sys.executable, "-m", "grader.batch.serve"], stdin=subprocess.PIPE,
                                       stdout=subprocess.PIPE, stderr=self._stderr, env=env, text=True,
@@ -115,8 +117,10 @@ class LocalExecutor:
         finally:
             for future in futures:
                 future.cancel()
-            threads.shutdown(wait=True)
+            # Graders first: each dies with the thread that started it (PR_SET_PDEATHSIG), so
+            # ending the threads first would kill them before they clean up their warm workers.
             pool.close()
+            threads.shutdown(wait=True)
 
 
 # -- Dask ------------------------------------------------------------------------------

@@ -18,7 +18,8 @@ SOURCE_DIR = "gengrade"  # inside the zip, next to setup.sh
 
 SETUP_SH = """#!/usr/bin/env bash
 # Runs once, as root, on Gradescope's Ubuntu image: Python, bubblewrap (full isolation
-# where the container allows namespaces), CPU-only torch, then the grader from this archive.
+# where the container allows namespaces), CPU-only torch at the version the course tested
+# (recorded when this archive was built), then the grader from this archive.
 set -euo pipefail
 ROOT="${GENGRADE_AUTOGRADER_ROOT:-/autograder}"
 export DEBIAN_FRONTEND=noninteractive
@@ -26,7 +27,7 @@ apt-get update
 apt-get install -y --no-install-recommends python3 python3-venv python3-pip bubblewrap
 python3 -m venv "$ROOT/venv"
 "$ROOT/venv/bin/python" -m pip install --upgrade pip
-"$ROOT/venv/bin/python" -m pip install torch torchvision --index-url https://download.pytorch.org/whl/cpu
+"$ROOT/venv/bin/python" -m pip install @TORCH@ --index-url https://download.pytorch.org/whl/cpu
 "$ROOT/venv/bin/python" -m pip install "$ROOT/source/@SOURCE@"
 """
 
@@ -47,7 +48,8 @@ def build_autograder(assignment: str, out: Path, lang: str = "en", timeout_s: fl
         raise RuntimeError("this installation is a student release without the hidden checks; "
                            "build the autograder from the instructor's copy")
     args = ["--assignment", assignment, "--lang", lang] + (["--timeout", f"{timeout_s:g}"] if timeout_s else [])
-    scripts = {"setup.sh": SETUP_SH, "run_autograder": RUN_AUTOGRADER.replace("@ARGS@", shlex.join(args))}
+    scripts = {"setup.sh": SETUP_SH.replace("@TORCH@", torch_pins()),
+               "run_autograder": RUN_AUTOGRADER.replace("@ARGS@", shlex.join(args))}
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for name, text in scripts.items():
             info = zipfile.ZipInfo(name)
@@ -56,6 +58,16 @@ def build_autograder(assignment: str, out: Path, lang: str = "en", timeout_s: fl
         for path in _source_files():
             archive.write(path, f"{SOURCE_DIR}/{path.relative_to(_PACKAGE_ROOT).as_posix()}")
         return archive.namelist()
+
+
+def torch_pins() -> str:
+    """`torch==X torchvision==Y` as installed here, where the course's tests ran (local tags like +cpu dropped)."""
+    from importlib import metadata
+
+    try:
+        return " ".join(f"{name}=={metadata.version(name).split('+')[0]}" for name in ("torch", "torchvision"))
+    except metadata.PackageNotFoundError as exc:
+        raise RuntimeError(f"{exc.name} is not installed here, so there is no tested version to pin") from None
 
 
 def _source_files() -> list[Path]:

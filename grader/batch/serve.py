@@ -2,18 +2,40 @@
 
 pytest.main is not thread-safe and keeps state between runs, so every concurrent
 grading gets its own process like this one. stdout is moved onto stderr at start, so
-nothing the grader or a library prints can corrupt the outcome stream.
+nothing the grader or a library prints can corrupt the outcome stream. It dies with the
+batch that started it (PR_SET_PDEATHSIG), and its sandboxes die with it (bubblewrap's
+--die-with-parent), so a `kill -9` of the batch leaves nothing running.
 """
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import json
 import os
+import signal
 import sys
 
 from grader.batch.task import GradeTask, TaskGrader
 
+PARENT_ENV = "GENGRADE_BATCH_PID"
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent() -> None:
+    """Ask the kernel for SIGKILL when the batch dies; exit now if it already has."""
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except OSError:
+            pass
+    expected = os.environ.get(PARENT_ENV)
+    if expected and os.getppid() != int(expected):  # the batch died before prctl took effect
+        os._exit(1)
+
 
 def main() -> int:
+    die_with_parent()
     outcomes = os.fdopen(os.dup(1), "w", encoding="utf-8")
     os.dup2(2, 1)
     grader = TaskGrader()

@@ -1,6 +1,7 @@
 """A small class of VAE submissions in every layout `gengrade batch` accepts, and helpers to run gengrade."""
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -15,7 +16,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 CORPUS = REPO / "tests" / "corpus" / "vae"
 STUDENTS = ("alice", "bob", "carol", "dave", "erin")
-GRADED = ("alice", "bob", "carol", "erin")  # dave's folder has no single candidate file
+GRADED = ("alice", "bob", "carol")  # dave's folder has no single candidate file; erin's file does not parse
 
 
 def gengrade_env() -> dict[str, str]:
@@ -29,7 +30,7 @@ def gengrade(*args: str, **kwargs) -> subprocess.CompletedProcess:
 
 def make_class(folder: Path) -> Path:
     """alice: correct .py; bob: KL-sign bug; carol/: correct notebook in a folder; dave/: two candidates
-    (ungradable); erin: syntax error (graded as a load failure)."""
+    (ungradable); erin: syntax error (not gradable, reported without a worker)."""
     folder.mkdir(parents=True)
     shutil.copy(CORPUS / "correct_mlp.py", folder / "alice.py")
     shutil.copy(CORPUS / "bug_kl_sign.py", folder / "bob.py")
@@ -55,9 +56,42 @@ def corpus_class(tmp_path_factory) -> Path:
     return make_class(tmp_path_factory.mktemp("class") / "submissions")
 
 
+def descendants(pid: int) -> dict[int, str]:
+    """Every process below `pid` now: pid -> command line."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", encoding="utf-8", errors="replace") as handle:
+                    ppid = int(handle.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            children.setdefault(ppid, []).append(int(entry))
+    found, todo = {}, [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found[child] = _cmdline(child)
+            todo.append(child)
+    return found
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as handle:
+            return handle.read().replace(b"\0", b" ").decode("utf-8", "replace").strip()
+    except OSError:
+        return ""
+
+
+def still_there(pids) -> list[int]:
+    """Those of `pids` that exist, zombies included (a zombie still holds its /proc entry)."""
+    return [pid for pid in pids if os.path.exists(f"/proc/{pid}")]
+
+
 @pytest.fixture(scope="session")
 def resumed_batch(corpus_class: Path, tmp_path_factory) -> dict:
-    """Start a batch, SIGKILL it (the whole process group) once some results are stored, run it again."""
+    """Start a batch, SIGKILL the batch process alone once some results are stored (its grader processes
+    and sandboxes must die with it at once), then run it again."""
     out = tmp_path_factory.mktemp("batch") / "out"
     command = [sys.executable, "-m", "grader", "batch", str(corpus_class), "--assignment", "vae",
                "--out", str(out), "--jobs", "2", "--no-progress"]
@@ -72,8 +106,19 @@ def resumed_batch(corpus_class: Path, tmp_path_factory) -> dict:
             except sqlite3.OperationalError:  # the batch is still creating its tables
                 pass
         time.sleep(0.05)
-    os.killpg(first.pid, signal.SIGKILL)
+    below = descendants(first.pid)
+    first.send_signal(signal.SIGKILL)  # the batch only: what it started must follow by itself
     first.wait()
+    killed_at = time.monotonic()
+    left = still_there(below)
+    while left and time.monotonic() < killed_at + 10:
+        time.sleep(0.05)
+        left = still_there(below)
+    gone_after = time.monotonic() - killed_at
+    survivors = {pid: below[pid] for pid in left}
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(first.pid, signal.SIGKILL)  # whatever a failing run left behind must not outlive the tests
     before = stored_rows(out)  # what survived the kill, read after it
     second = subprocess.run(command, cwd=REPO, env=gengrade_env(), capture_output=True, text=True, timeout=600)
-    return {"out": out, "before": before, "after": stored_rows(out), "second": second}
+    return {"out": out, "before": before, "after": stored_rows(out), "second": second,
+            "below": below, "survivors": survivors, "gone_after_s": gone_after}

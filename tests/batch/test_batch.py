@@ -5,6 +5,7 @@ import csv
 import json
 
 
+from grader.batch.names import safe_filename
 from grader.sandbox import detect_isolation
 from tests.batch.conftest import GRADED, STUDENTS, gengrade
 
@@ -19,6 +20,15 @@ def test_kill_resumes_without_regrading_and_loses_nothing(resumed_batch):
     assert len(new_runs) == 1 and new_runs.isdisjoint({row[1] for row in before.values()})
     assert sorted(after) == sorted(GRADED)
     assert f"{len(GRADED) - len(before)} graded now, {len(before)} already graded" in second.stdout
+    assert f"{len(STUDENTS)} students:" in second.stdout and "2 not gradable" in second.stdout
+
+
+def test_killing_the_batch_kills_its_graders_and_sandboxes_at_once(resumed_batch):
+    below = resumed_batch["below"]
+    assert any("grader.batch.serve" in cmd for cmd in below.values()), below
+    assert any("grader.sandboxed.worker" in cmd for cmd in below.values()), "no sandbox was running at the kill"
+    assert resumed_batch["survivors"] == {}, f"outlived the batch (zombies included): {resumed_batch['survivors']}"
+    assert resumed_batch["gone_after_s"] < 5
 
 
 def test_gradebook_has_every_student_with_scores_per_check(resumed_batch):
@@ -28,12 +38,21 @@ def test_gradebook_has_every_student_with_scores_per_check(resumed_batch):
     level = detect_isolation().value
     for student in ("alice", "carol"):
         assert rows[student]["score"] == rows[student]["max"] == "30" and rows[student]["isolation"] == level
+        assert rows[student]["note"] == ""
     bob = rows["bob"]
-    assert bob["test_kl_divergence"] == "0" and bob["test_signatures"] == "2"
-    check_sum = sum(float(bob[c]) for c in bob if c.startswith("test_"))
+    assert bob["test_kl_divergence (3 pts)"] == "0" and bob["test_signatures (2 pts)"] == "2"
+    headers = [c for c in bob if c.startswith("test_")]
+    assert sum(int(h.split("(")[1].split()[0]) for h in headers) == 30, "points in the headers add up to max"
+    check_sum = sum(float(bob[c]) for c in headers)
     assert float(bob["score"]) == check_sum < 30
-    assert rows["erin"]["score"] == "0" and "could not be loaded" in rows["erin"]["note"]
+    erin = rows["erin"]["note"]
+    assert rows["erin"]["score"] == "0" and erin.startswith("could not be loaded: the submission does not parse")
+    assert "your" not in erin and erin.count("could not be loaded") == 1
     assert rows["dave"]["isolation"] == "" and "several candidates" in rows["dave"]["note"]
+    with open(resumed_batch["out"] / "canvas.csv", encoding="utf-8") as handle:
+        canvas = list(csv.reader(handle))
+    assert canvas[1][0] == "Points Possible" and canvas[1][-1] == "30"
+    assert {r[3]: r[-1] for r in canvas[2:]} == {s: rows[s]["score"] for s in STUDENTS}
 
 
 def test_feedback_is_what_gengrade_check_reports(resumed_batch, corpus_class, tmp_path):
@@ -43,14 +62,16 @@ def test_feedback_is_what_gengrade_check_reports(resumed_batch, corpus_class, tm
     assert result.returncode == 1, result.stderr
     expected = json.loads(checked.read_text(encoding="utf-8"))
     feedback = resumed_batch["out"] / "feedback"
-    got = json.loads((feedback / "bob.json").read_text(encoding="utf-8"))
+    got = json.loads((feedback / f"{safe_filename('bob')}.json").read_text(encoding="utf-8"))
     strip = lambda checks: [{k: v for k, v in c.items() if k != "duration_s"} for c in checks]  # noqa: E731
     assert strip(got["checks"]) == strip(expected["checks"])
     assert (got["score"], got["isolation"], got["submission"]) == (expected["score"], expected["isolation"], "bob.py")
-    text = (feedback / "bob.md").read_text(encoding="utf-8")
+    text = (feedback / f"{safe_filename('bob')}.md").read_text(encoding="utf-8")
     printed = [line for line in result.stdout.splitlines()[1:] if line.strip() and not line.startswith("Score")]
     assert all(line in text for line in printed)
-    assert "several candidates" in (feedback / "dave.md").read_text(encoding="utf-8")
+    assert "several candidates" in (feedback / f"{safe_filename('dave')}.md").read_text(encoding="utf-8")
+    erin = (feedback / f"{safe_filename('erin')}.md").read_text(encoding="utf-8")
+    assert erin.count("does not parse") == 1, "a load failure is said once, not under every check"
 
 
 def test_refuses_weak_isolation_unless_allowed(tmp_path, corpus_class, monkeypatch):

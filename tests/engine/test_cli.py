@@ -51,6 +51,79 @@ def test_ungradable_submission_exit_2_still_writes_json(tmp_path):
     json_path = tmp_path / "r.json"
     result = gengrade("check", broken, "-a", "vae", "--lang", "en", "--json", json_path)
     assert result.returncode == 2
-    assert "does not parse" in result.stdout
+    assert "does not parse" in result.stderr
     report = json.loads(json_path.read_text())
     assert report["score"] == 0 and report["load_error"] and all(c["status"] == "error" for c in report["checks"])
+
+
+def test_ungradable_submission_says_its_reason_once(tmp_path):
+    broken = tmp_path / "broken.py"
+    broken.write_text("def f(:\n")
+    json_path = tmp_path / "r.json"
+    result = gengrade("check", broken, "-a", "vae", "--lang", "en", "--json", json_path)
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1 and "does not parse" in result.stderr
+    report = json.loads(json_path.read_text())
+    assert [c["message"] for c in report["checks"]] == [""] * len(report["checks"]), "said once, in load_error"
+
+
+def _no_sandbox(monkeypatch):
+    """Make starting a worker (a sandbox) an error, so a test proves none was started."""
+    from grader import remote
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a sandbox was started")
+    monkeypatch.setattr(remote.WorkerProcess, "__init__", refuse)
+
+
+def _cli(capsys, *args) -> tuple[int, str]:
+    from grader import cli
+
+    try:
+        code = cli.main([str(a) for a in args])
+    except SystemExit as exit_:
+        code = exit_.code
+    return code, capsys.readouterr().err
+
+
+def test_bad_options_fail_in_one_line_before_any_work(tmp_path, monkeypatch, capsys):
+    _no_sandbox(monkeypatch)
+    good = CORPUS / "correct_mlp.py"
+    cases = [("--timeout", "-5"), ("--timeout", "nan"), ("--timeout", "abc"), ("--json", tmp_path / "missing" / "r.json"),
+             ("--json", tmp_path), ("--junit", "/proc/nope/r.xml")]
+    for option, value in cases:
+        code, err = _cli(capsys, "check", good, "-a", "vae", option, value)
+        assert code == 2 and len(err.strip().splitlines()) == 1 and option in err, (option, value, err)
+    code, err = _cli(capsys, "batch", tmp_path / "absent", "-a", "vae", "--out", tmp_path / "o")
+    assert code == 2 and "does not exist" in err and len(err.strip().splitlines()) == 1
+    code, err = _cli(capsys, "batch", tmp_path, "-a", "vae", "--out", tmp_path / "o", "--jobs", "0")
+    assert code == 2 and "--jobs" in err and not (tmp_path / "o").exists()
+    code, err = _cli(capsys, "gradescope", "-a", "vae", "--out", tmp_path / "no" / "a.zip")
+    assert code == 2 and "--out" in err
+
+
+def test_missing_folder_or_malformed_submission_one_line_no_sandbox(tmp_path, monkeypatch, capsys):
+    _no_sandbox(monkeypatch)
+    folder = tmp_path / "adir"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("hi")
+    notebook = tmp_path / "nb.ipynb"
+    notebook.write_text("{not json")
+    inside = tmp_path / "bdir"
+    inside.mkdir()
+    (inside / "vae.ipynb").write_text("{not json")
+    cases = [(tmp_path / "missing.py", "does not exist"), (folder, "no vae.py or vae.ipynb"),
+             (notebook, "not a readable notebook"), (inside, "vae.ipynb cannot be graded"),
+             (tmp_path / "notes.txt", "neither a .py")]
+    (tmp_path / "notes.txt").write_text("x")
+    for path, words in cases:
+        code, err = _cli(capsys, "check", path, "-a", "vae")
+        assert code == 2 and words in err and len(err.strip().splitlines()) == 1, (path, err)
+
+
+def test_a_folder_is_searched_like_batch_does(tmp_path):
+    folder = tmp_path / "adir"
+    folder.mkdir()
+    shutil.copy(CORPUS / "correct_mlp.py", folder / "vae.py")
+    result = gengrade("check", folder, "-a", "vae", "--lang", "en")
+    assert result.returncode == 0 and "Score: 30/30" in result.stdout, result.stdout + result.stderr
