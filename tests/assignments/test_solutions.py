@@ -11,7 +11,7 @@ ASSIGNMENTS = solutions.available()
 
 
 def test_every_assignment_has_a_solution_source():
-    assert ASSIGNMENTS == ["gan", "pixelcnn", "realnvp", "vae"]
+    assert ASSIGNMENTS == ["gan", "pixelcnn", "pixelrnn", "realnvp", "vae"]
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)

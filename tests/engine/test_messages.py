@@ -55,7 +55,7 @@ def rubric_check_ids(assignment: str) -> set[str]:
             and any(isinstance(d, ast.Call) and getattr(d.func, "id", "") == "check" for d in node.decorator_list)}
 
 
-@pytest.mark.parametrize("assignment", ["gan", "vae", "pixelcnn", "realnvp"])
+@pytest.mark.parametrize("assignment", ["gan", "vae", "pixelcnn", "pixelrnn", "realnvp"])
 def test_every_check_has_a_korean_name(assignment):
     module = importlib.import_module(f"grader.messages.{assignment}")
     assert set(module.NAMES_KO) == rubric_check_ids(assignment)
