@@ -20,12 +20,15 @@ from grader import sandbox  # noqa: E402
 
 COMMAND = [sys.executable, "-c", "import torch"]
 
-def interleaved_medians(variants: dict[str, list[str]], cwd: Path, runs: int) -> dict[str, float]:
+def interleaved_medians(variants: dict[str, list[str] | sandbox.Confined], cwd: Path, runs: int) -> dict[str, float]:
     times: dict[str, list[float]] = {name: [] for name in variants}
     for _ in range(runs):
-        for name, argv in variants.items():
+        for name, command in variants.items():
             started = time.perf_counter()
-            subprocess.run(argv, cwd=cwd, check=True, stdout=subprocess.DEVNULL)
+            if isinstance(command, sandbox.Confined):
+                command.run(check=True, stdout=subprocess.DEVNULL)
+            else:
+                subprocess.run(command, cwd=cwd, check=True, stdout=subprocess.DEVNULL)
             times[name].append(time.perf_counter() - started)
     return {name: statistics.median(values) for name, values in times.items()}
 
@@ -41,7 +44,7 @@ def main() -> None:
         for command in (COMMAND, [sys.executable, "-c", "pass"]):
             variants = {"bare": command}
             for level in levels:
-                variants[level.value] = sandbox.confined_command(command, sandbox.SandboxSpec(workspace=ws), level)[0]
+                variants[level.value] = sandbox.confined_command(command, sandbox.SandboxSpec(workspace=ws), level)
             medians = interleaved_medians(variants, ws, runs)
             print(f"{' '.join(command[1:])!r}, median of {runs}:")
             for name, seconds in medians.items():

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -81,8 +82,20 @@ def _fmt(points: float) -> str:
     return f"{points:g}"
 
 
+# Characters a terminal acts on instead of showing: C0/C1 controls (ESC starts CSI and OSC 52,
+# which clear screens and set clipboards; CR overwrites a line), bidi overrides, lone surrogates.
+_INVISIBLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e"
+                        "\u2066-\u2069\ufeff\ud800-\udfff]")
+
+
+def visible(text: str) -> str:
+    """`text` with every character a terminal would act on shown as an escape (\\x1b, \\u202e)."""
+    return _INVISIBLE.sub(lambda m: f"\\x{ord(m[0]):02x}" if ord(m[0]) < 0x100 else f"\\u{ord(m[0]):04x}", text)
+
+
 def to_text(report: Report) -> str:
-    """What a student reads: one line per check, explanations under failures, the total."""
+    """What a student reads: one line per check, explanations under failures, the total.
+    Student-controlled text (names, messages, printed output) is made `visible`."""
     lang = report.lang
     lines = [f"gengrade · {report.assignment} · {report.submission} · {report.device} · "
              f"{render('report.isolation', {}, lang)}: {report.isolation}", ""]
@@ -104,11 +117,18 @@ def to_text(report: Report) -> str:
         lines.append(render("report.hidden_pending", report.hidden_pending, lang))
     lines.append(f"{render('report.total', {}, lang)}: {_fmt(report.score)}/{_fmt(report.max_score)}"
                  f"   ({report.duration_s:.1f} s)")
-    return "\n".join(lines) + "\n"
+    return "\n".join(visible(line) for line in lines) + "\n"
+
+
+def _json_text(data: dict) -> str:
+    """JSON that any writer can encode (lone surrogates escaped) and no terminal acts on when
+    it is printed (C1 controls and bidi overrides escaped too; json escapes C0 itself)."""
+    text = json.dumps(data, indent=2, ensure_ascii=False)
+    return _INVISIBLE.sub(lambda m: f"\\u{ord(m[0]):04x}", text)
 
 
 def write_json(report: Report, path: Path) -> None:
-    Path(path).write_text(json.dumps(report.to_dict(), indent=2, ensure_ascii=False), encoding="utf-8")
+    Path(path).write_text(_json_text(report.to_dict()), encoding="utf-8")
 
 
 def write_junit(report: Report, path: Path) -> None:
@@ -158,4 +178,4 @@ def to_gradescope(report: Report) -> dict:
 
 
 def write_gradescope(report: Report, path: Path) -> None:
-    Path(path).write_text(json.dumps(to_gradescope(report), indent=2, ensure_ascii=False), encoding="utf-8")
+    Path(path).write_text(_json_text(to_gradescope(report)), encoding="utf-8")

@@ -4,20 +4,35 @@ Never pickle: decoding a message from a hostile worker must not be able to run c
 in the grader. A message is an 8-byte big-endian header length, a JSON header, then
 the raw bytes of every array the header refers to. Values are encoded as tagged
 JSON so tuples, tensors and handles survive the trip.
+
+The grader reads what a hostile worker wrote: headers are capped (MAX_HEADER_BYTES;
+values travel as blobs), nested at most MAX_DEPTH deep, text arrives as valid UTF-8
+(lone surrogates replaced), a whole message is read by one absolute deadline, and
+anything malformed raises ProtocolViolation.
 """
 from __future__ import annotations
 
 import json
 import math
+import re
 import socket
 import struct
+import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
 
-MAX_MESSAGE_BYTES = 256 * 1024 * 1024
+MAX_MESSAGE_BYTES = 256 * 1024 * 1024  # all blobs of one message together
+MAX_HEADER_BYTES = 1024 * 1024
+MAX_DEPTH = 64  # nesting of JSON containers in a header
+MAX_BLOBS = 4096
 _LEN = struct.Struct(">Q")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+class ProtocolViolation(ValueError):
+    """The peer sent something that is not a well-formed message (a worker breaking the protocol)."""
 
 # numpy dtype name <-> torch dtype name; bfloat16 travels as its raw int16 bits.
 _TENSOR_DTYPES = {
@@ -181,9 +196,16 @@ def send(sock: socket.socket, header: dict, blobs: list[bytes] = ()) -> None:
         sock.sendall(blob)
 
 
-def _recv_exact(sock: socket.socket, n: int) -> bytes:
+def _recv_exact(sock: socket.socket, n: int, deadline: float | None) -> bytes:
+    """n bytes, all of them before `deadline` (time.monotonic()); TimeoutError past it,
+    however slowly the peer trickles bytes."""
     chunks, got = [], 0
     while got < n:
+        if deadline is not None:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError("message not complete before its deadline")
+            sock.settimeout(remaining)
         chunk = sock.recv(min(n - got, 1 << 20))
         if not chunk:
             raise ConnectionError("peer closed the connection")
@@ -192,15 +214,37 @@ def _recv_exact(sock: socket.socket, n: int) -> bytes:
     return b"".join(chunks)
 
 
-def recv(sock: socket.socket) -> tuple[dict, list[bytes]]:
-    """Read one message; refuse sizes over MAX_MESSAGE_BYTES instead of allocating them."""
-    (length,) = _LEN.unpack(_recv_exact(sock, _LEN.size))
-    if length > MAX_MESSAGE_BYTES:
-        raise ValueError("message header too large")
-    header = json.loads(_recv_exact(sock, length))
-    if not isinstance(header, dict):
-        raise ValueError("message header is not an object")
+def recv(sock: socket.socket, deadline: float | None = None) -> tuple[dict, list[bytes]]:
+    """Read one message by `deadline`; refuse oversized or malformed ones before allocating them."""
+    (length,) = _LEN.unpack(_recv_exact(sock, _LEN.size, deadline))
+    if length > MAX_HEADER_BYTES:
+        raise ProtocolViolation(f"message header of {length} bytes (at most {MAX_HEADER_BYTES})")
+    header = parse_header(_recv_exact(sock, length, deadline))
     sizes = header.pop("blob_sizes", [])
-    if not isinstance(sizes, list) or sum(int(s) for s in sizes) > MAX_MESSAGE_BYTES:
-        raise ValueError("message body too large")
-    return header, [_recv_exact(sock, int(s)) for s in sizes]
+    if (not isinstance(sizes, list) or len(sizes) > MAX_BLOBS
+            or not all(type(s) is int and s >= 0 for s in sizes) or sum(sizes) > MAX_MESSAGE_BYTES):
+        raise ProtocolViolation("malformed or oversized message body")
+    return header, [_recv_exact(sock, s, deadline) for s in sizes]
+
+
+def parse_header(raw: bytes) -> dict:
+    """The JSON object of a header, its text as valid UTF-8 and its depth bounded."""
+    try:
+        header = json.loads(raw.decode("utf-8", "replace"))
+    except (ValueError, RecursionError) as exc:  # RecursionError: nesting far deeper than MAX_DEPTH
+        raise ProtocolViolation(f"message header is not JSON ({type(exc).__name__})") from None
+    if not isinstance(header, dict):
+        raise ProtocolViolation("message header is not an object")
+    return _clean(header, 0)
+
+
+def _clean(node: Any, depth: int) -> Any:
+    if isinstance(node, str):
+        return _SURROGATE.sub("\ufffd", node)
+    if isinstance(node, (list, dict)):
+        if depth >= MAX_DEPTH:
+            raise ProtocolViolation(f"message header nested deeper than {MAX_DEPTH}")
+        if isinstance(node, list):
+            return [_clean(v, depth + 1) for v in node]
+        return {_clean(k, depth): _clean(v, depth + 1) for k, v in node.items()}
+    return node

@@ -5,12 +5,15 @@ import json
 import math
 import socket
 import struct
+import threading
+import time
 
 import numpy as np
 import pytest
 import torch
 
-from grader.sandboxed.protocol import MAX_MESSAGE_BYTES, Decoder, Encoder, Handle, recv, send
+from grader.sandboxed.protocol import (MAX_DEPTH, MAX_HEADER_BYTES, MAX_MESSAGE_BYTES, Decoder, Encoder, Handle,
+                                       ProtocolViolation, recv, send)
 
 
 def round_trip(value, **decoder_options):
@@ -90,3 +93,79 @@ def test_send_and_recv_over_a_socket():
     value = Decoder(blobs).decode(header["ok"])
     assert torch.equal(value["x"], torch.arange(6.0).view(2, 3))
     a.close(), b.close()
+
+
+def _raw(header: bytes) -> bytes:
+    return struct.pack(">Q", len(header)) + header
+
+
+def _received(data: bytes, deadline: float | None = None):
+    a, b = socket.socketpair()
+    sender = threading.Thread(target=lambda: _send_quietly(a, data))
+    sender.start()
+    try:
+        return recv(b, deadline)
+    finally:
+        b.close()
+        sender.join()
+        a.close()
+
+
+def _send_quietly(sock: socket.socket, data: bytes) -> None:
+    try:
+        sock.sendall(data)
+    except OSError:  # the reader refused the message and closed its end
+        pass
+
+
+def test_headers_over_one_mebibyte_are_refused_before_reading_them():
+    with pytest.raises(ProtocolViolation, match="header"):
+        _received(struct.pack(">Q", MAX_HEADER_BYTES + 1) + b"{")
+
+
+@pytest.mark.parametrize("depth", [MAX_DEPTH + 1, 200_000])
+def test_deeply_nested_headers_are_a_protocol_violation(depth):
+    with pytest.raises(ProtocolViolation):
+        _received(_raw(b'{"ok": ' + b"[" * depth + b"]" * depth + b"}"))
+
+
+@pytest.mark.parametrize("sizes", ["[-5]", '["7"]', "[1.5]", "7", f"[{MAX_MESSAGE_BYTES + 1}]"])
+def test_malformed_blob_sizes_are_a_protocol_violation(sizes):
+    with pytest.raises(ProtocolViolation):
+        _received(_raw(b'{"ok": null, "blob_sizes": ' + sizes.encode() + b"}"))
+
+
+@pytest.mark.parametrize("raw", [b"not json", b"[1, 2]", b'{"a": 1', b"\xff\xfe{}"])
+def test_anything_else_malformed_is_a_protocol_violation(raw):
+    with pytest.raises(ProtocolViolation):
+        _received(_raw(raw))
+
+
+def test_text_arrives_as_valid_utf8():
+    header, _ = _received(_raw(b'{"ok": "\\ud800 lone", "\\udfff": ["\xff bad byte"]}'))
+    assert header == {"ok": "\ufffd lone", "\ufffd": ["\ufffd bad byte"]}
+    json.dumps(header, ensure_ascii=False).encode("utf-8")
+
+
+def test_a_trickled_message_is_bounded_by_one_deadline_not_per_read():
+    """One byte every 0.2 s never trips a per-recv timeout; the message's deadline still holds."""
+    a, b = socket.socketpair()
+    stop = threading.Event()
+
+    def trickle():
+        a.sendall(struct.pack(">Q", 1000))
+        while not stop.is_set():
+            a.sendall(b" ")
+            time.sleep(0.2)
+
+    thread = threading.Thread(target=trickle)
+    thread.start()
+    started = time.monotonic()
+    try:
+        with pytest.raises(TimeoutError):
+            recv(b, deadline=started + 1.0)
+        assert time.monotonic() - started < 1.5
+    finally:
+        stop.set()
+        thread.join()
+        a.close(), b.close()

@@ -61,9 +61,9 @@ def run_hostile(ws: Path) -> Callable[..., Outcome]:
             **spec_fields) -> Outcome:
         spec_fields["readable"] = (*spec_fields.get("readable", ()), HOSTILE)
         spec = sandbox.SandboxSpec(**{"workspace": ws, "limits": SMALL, **spec_fields})
-        argv, _ = sandbox.confined_command([sys.executable, str(HOSTILE / script), *args], spec, level)
-        result = subprocess.run(argv, cwd=ws, capture_output=True, text=True, timeout=timeout,
-                                start_new_session=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
+        confined = sandbox.confined_command([sys.executable, str(HOSTILE / script), *args], spec, level)
+        result = confined.run(capture_output=True, text=True, timeout=timeout,
+                              env={**os.environ, "OMP_NUM_THREADS": "1"})
         return Outcome(result.returncode, result.stdout, result.stderr)
 
     return run

@@ -41,13 +41,14 @@ def test_planting_outside_the_workspace_fails(run_hostile, ws, tmp_path):
 
 
 def test_workspace_is_writable_and_leaves_nothing_behind(run_hostile, ws):
-    """The positive control: the same script may write its own workspace."""
-    (ws / "output.log").touch()  # made by the engine before launch: shared with the host
-    outcome = run_hostile("plant.py", str(ws / "scratch.txt"), "--overwrite", str(ws / "output.log"))
+    """The positive control: the same script may write its own workspace; a file the host
+    put there is readable but, like every host file, not writable."""
+    (ws / "given.txt").write_text("from the engine\n")
+    outcome = run_hostile("plant.py", str(ws / "scratch.txt"), "--overwrite", str(ws / "given.txt"))
     assert outcome.lines("created") == [f"created {ws / 'scratch.txt'}"]
-    assert outcome.lines("overwrote") == [f"overwrote {ws / 'output.log'}"]
-    assert (ws / "output.log").read_text() == "planted by a submission\n"
-    assert sorted(p.name for p in ws.iterdir()) == ["output.log"]  # scratch lived in the sandbox's tmpfs
+    assert [line.split()[1] for line in outcome.lines("refused")] == [str(ws / "given.txt")], outcome.stdout
+    assert (ws / "given.txt").read_text() == "from the engine\n"
+    assert sorted(p.name for p in ws.iterdir()) == ["given.txt"]  # scratch lived in the sandbox's tmpfs
 
 
 def test_hidden_checks_cannot_be_read(run_hostile, tmp_path):

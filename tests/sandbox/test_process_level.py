@@ -44,10 +44,10 @@ def test_killing_the_process_group_ends_every_child(ws):
     """PROCESS level can promise this for children that stay in the group (not setsid ones)."""
     tag = marker()
     code = "import subprocess, time; subprocess.Popen(['sleep', '60']); print('ready', flush=True); time.sleep(60)"
-    argv, level = sandbox.confined_command([sys.executable, "-c", code, tag],
-                                           sandbox.SandboxSpec(workspace=ws, limits=SMALL), PROCESS)
-    proc = subprocess.Popen(argv, cwd=ws, stdout=subprocess.PIPE, text=True)  # no start_new_session:
-    assert level is PROCESS and proc.stdout.readline() == "ready\n"             # the wrapper's setsid
+    confined = sandbox.confined_command([sys.executable, "-c", code, tag],
+                                        sandbox.SandboxSpec(workspace=ws, limits=SMALL), PROCESS)
+    proc = confined.popen(stdout=subprocess.PIPE, text=True, start_new_session=False)  # the wrapper's setsid
+    assert confined.level is PROCESS and proc.stdout.readline() == "ready\n"
     children = [p for p in os.listdir("/proc") if p.isdigit() and _parent(p) == proc.pid]
     assert children and os.getpgid(proc.pid) == proc.pid != os.getpgid(0)
     os.killpg(proc.pid, signal.SIGKILL)
@@ -84,8 +84,8 @@ def test_without_bubblewrap_the_level_is_process_and_says_why(monkeypatch, ws):
         assert "not installed" in sandbox.isolation_note() or sys.platform != "linux"
         with pytest.raises(RuntimeError, match="full isolation is unavailable"):
             sandbox.confined_command(["true"], sandbox.SandboxSpec(workspace=ws), IsolationLevel.FULL)
-        argv, level = sandbox.confined_command(["true"], sandbox.SandboxSpec(workspace=ws))
-        assert level is PROCESS and "bwrap" not in " ".join(argv)
+        confined = sandbox.confined_command(["true"], sandbox.SandboxSpec(workspace=ws))
+        assert confined.level is PROCESS and "bwrap" not in " ".join(confined.argv)
     finally:
         sandbox._probe.cache_clear()
 

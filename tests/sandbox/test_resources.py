@@ -69,8 +69,7 @@ def test_sandbox_killed_from_outside_takes_everything_with_it(ws):
     tag = marker()
     spec = sandbox.SandboxSpec(workspace=ws, readable=(HOSTILE,), limits=SMALL)
     code = f"import subprocess, sys, time; subprocess.Popen([sys.executable, '{HOSTILE / 'sleepers.py'}', '{tag}']); time.sleep(60)"
-    argv, _ = sandbox.confined_command([sys.executable, "-c", code, tag], spec)
-    proc = subprocess.Popen(argv, cwd=ws, start_new_session=True)
+    proc = sandbox.confined_command([sys.executable, "-c", code, tag], spec).popen()
     deadline = time.monotonic() + 20
     while len(processes_with(tag)) < 5 and time.monotonic() < deadline:
         time.sleep(0.05)

@@ -1,11 +1,11 @@
 """Hostile: eat memory (argv[1] == 'memory') or CPU (argv[1] == 'cpu') without end.
 
-Prints `limits AS CPU FSIZE NOFILE` (soft limits as seen inside) first.
+Prints `limits DATA CPU FSIZE NOFILE` (soft limits as seen inside) first.
 """
 import resource
 import sys
 
-print("limits", *(resource.getrlimit(r)[0] for r in (resource.RLIMIT_AS, resource.RLIMIT_CPU,
+print("limits", *(resource.getrlimit(r)[0] for r in (resource.RLIMIT_DATA, resource.RLIMIT_CPU,
                                                        resource.RLIMIT_FSIZE, resource.RLIMIT_NOFILE)), flush=True)
 if sys.argv[1] == "memory":
     hoard = []
