@@ -13,7 +13,7 @@ EN = {
     "realnvp.jacobian.cross_sample":
         "{what}: the output of sample {i} depends on sample {j} of the same batch (Jacobian entry {value:.3g}). "
         "A flow transforms every sample on its own, otherwise there is no per-sample log-det. "
-        "Look for statistics computed from each batch (e.g. ActNorm re-estimating mean/std on every call, or BatchNorm).",
+        "Look for statistics computed from each batch (e.g. ActNorm re-estimating mean and std on every call).",
     "realnvp.logdet.shape":
         "{what}: log_det has shape {got}; it must be ({batch},), one log|det J| per sample.",
     "realnvp.logdet.batch_sum":
@@ -32,8 +32,8 @@ EN = {
         "{what}: log_det is off by the same {offset:.4g} for every sample (got {got}, expected {expected}): "
         "a constant term is missing or extra.",
     "realnvp.logdet.value":
-        "{what}: log_det differs from log|det J| (autograd Jacobian of your forward, float64, weights moved away from "
-        "initialisation) by up to {worst:.3g}: got {got}, expected {expected}. Check that it sums s only over the "
+        "{what}: log_det differs from log|det J| (the Jacobian of your forward's outputs, by central differences, "
+        "weights moved away from initialisation) by up to {worst:.3g}: got {got}, expected {expected}. Check that it sums s only over the "
         "transformed entries (mask 0), adds every layer's log-det, and uses the scale actually applied in forward.",
     "realnvp.logdet.sign.closed_form":
         "{what}: log_det has the wrong sign: got {got}, expected {expected}. Elementwise dy/dx = (1 - 2 alpha) / "
@@ -86,15 +86,55 @@ EN = {
     "realnvp.sample.distribution":
         "forward(sample({n})) should be exactly the standard normal noise that sample drew, but it is not N(0, I): "
         "coordinate {k} has mean {mean:.3f} and std {std:.3f} (KS p = {p:.2g}); the mean of |z|^2 is {norm:.2f} "
-        "(expected {dim}, KS p = {p_norm:.2g}). sample must draw z ~ torch.randn(n, dim) and return inverse(z) "
-        "(not z itself, not forward(z), no temperature).",
+        "(expected {dim}, KS p = {p_norm:.2g}). sample must draw z from the fixed standard-normal base "
+        "distribution, torch.randn(n, dim), and return inverse(z): not z itself, not forward(z), no temperature, "
+        "and an inverse that undoes forward exactly.",
     "realnvp.training.nonfinite":
         "Training RealNVP on -log_prob(x).mean() produced NaN or inf at step {step} (losses {losses}).",
     "realnvp.training.no_decrease":
         "After {steps} Adam steps on your -log_prob(x).mean(), the true negative log-likelihood (from the Jacobian, "
         "not from your log_prob) went from {before:.3f} to {after:.3f}; it must decrease by at least 0.5 nats. "
-        "Your own loss went from {first:.3f} to {last:.3f}. Train on the likelihood, not on MSE: a log_prob without "
-        "log_det (or with its sign flipped) rewards shrinking z towards 0.",
+        "Your own loss went from {first:.3f} to {last:.3f}: the loss your log_prob defines is not the negative "
+        "log-likelihood of the flow your forward computes. Check that log_prob adds every layer's log-det, with the "
+        "sign of forward's direction, per sample.",
+    "realnvp.unchanged":
+        "{what} returned its input unchanged (largest change {worst:.3g}) although its weights were moved away "
+        "from initialisation: a flow layer must transform the data it is meant to transform, with the log-det "
+        "that goes with it. An identity map (or a value that only looks transformed to autograd) earns nothing here.",
+    "realnvp.not_invertible":
+        "{what}: the Jacobian of forward (from its outputs, central differences) is singular for sample {sample}, so "
+        "log|det J| is -inf: the layer is not invertible there. A scale must never be exactly 0 (use exp(s)), "
+        "and every output must depend on its own input.",
+    "realnvp.integrity.answers":
+        "{what}: the outputs the grader's worker helper reported for a batch differ by up to {worst:.3g} from what "
+        "{what} returns for the same batch when called directly.",
+    "realnvp.not_deterministic":
+        "{what}: two forward calls on the same batch differ by up to {worst:.3g}. A flow layer must be a "
+        "deterministic function of its input (otherwise inverse cannot undo it): remove dropout or other "
+        "randomness from forward.",
+    "realnvp.logdet.batch_total":
+        "{what} (training mode, samples of a batch interact through batch statistics): the per-sample log-dets "
+        "sum to {got:.6g}, but the log|det| of the map of the whole batch of {batch} is {expected:.6g}. Each "
+        "coupling's log-det must be the sum of s over its transformed entries, added over every layer.",
+    "realnvp.log_prob.trainable_base":
+        "RealNVP.log_prob follows the standard-normal formula at initialisation but not once the trainable "
+        "parameters have moved (got {got}, expected {expected}): the base distribution has parameters that "
+        "training changes (a learned mean or scale). The contract's base is the fixed N(0, I).",
+    "realnvp.sample.trainable_base":
+        "forward(sample({n})) is N(0, I) before the trainable parameters move, but not after: coordinate {k} has "
+        "mean {mean:.3f} and std {std:.3f} (KS p = {p:.2g}). sample draws from a base distribution with "
+        "parameters that training changes (a learned mean or scale); the contract's base is the fixed N(0, I).",
+    "realnvp.training.direction":
+        "After {steps} Adam steps on your -log_prob(x).mean(), the true negative log-likelihood (from the Jacobian of "
+        "your forward, not from your log_prob) went from {before:.3f} to {after:.3f}; it must decrease by at least "
+        "0.5 nats (your own loss: {first:.3f} -> {last:.3f}). forward's log_det is minus the log-det of the map "
+        "forward computes: forward and inverse are swapped (forward must map data to the latent, x -> z) or the "
+        "log-det belongs to the other direction, so training rewards the wrong volume change.",
+    "realnvp.training.no_log_det":
+        "After {steps} Adam steps on your -log_prob(x).mean(), the true negative log-likelihood went from "
+        "{before:.3f} to {after:.3f} (your own loss: {first:.3f} -> {last:.3f}); it must decrease by at least 0.5 "
+        "nats. Your log_prob is the base density of z alone: without the log-det, maximising it only shrinks z "
+        "towards 0. Add forward's log_det (change of variables).",
     "realnvp.device":
         "{what} returned a tensor on {got} while the model and input are on {expected}: create tensors with "
         "device=x.device (or the `device` argument), never a fixed device.",
@@ -152,176 +192,223 @@ EN = {
 
 KO = {
     "realnvp.not_pair":
-        "{what}은(는) (y, log_det) 쌍을 반환해야 합니다 — 모든 가역 층은 forward(x) -> (y, log_det) 규약을 따릅니다. "
-        "반환된 값: {got}.",
+        "{what}: 반환값은 (y, log_det) 쌍이어야 합니다. 모든 가역 층은 forward(x) -> (y, log_det) 규약을 따르는데, "
+        "돌려받은 값의 형식은 {got}입니다.",
     "realnvp.shape":
-        "{what}의 shape이 {got}입니다. 규약은 {expected}을(를) 요구합니다.",
+        "{what}: 형태(shape)가 {got}입니다. 규약이 요구하는 형태는 {expected}입니다.",
     "realnvp.signature.missing":
-        "{name}에 `{param}` 매개변수가 없습니다 (있는 것: {found}). 규약(ASSIGNMENTS.md, realnvp)의 이름을 쓰세요.",
+        "{name}: `{param}` 매개변수가 없습니다 (있는 매개변수: {found}). 규약(ASSIGNMENTS.md의 realnvp 절)에 나온 "
+        "이름을 그대로 쓰세요.",
     "realnvp.signature.default":
-        "{name}: `{param}`의 기본값은 {expected!r}이어야 합니다. 현재 값: {got!r}.",
+        "{name}: `{param}`의 기본값이 규약과 다릅니다 (규약: {expected!r}, 현재: {got!r}).",
     "realnvp.jacobian.cross_sample":
-        "{what}: 샘플 {i}의 출력이 같은 배치의 샘플 {j}에 의존합니다 (야코비안 성분 {value:.3g}). "
-        "flow는 각 샘플을 독립적으로 변환해야 하며, 그렇지 않으면 샘플별 log-det이 존재하지 않습니다. "
-        "배치마다 통계를 다시 계산하는 부분을 확인하세요 (예: 호출마다 평균/표준편차를 다시 추정하는 ActNorm, BatchNorm).",
+        "{what}: 샘플 {i}의 출력이 같은 배치에 있는 샘플 {j}에 따라 달라집니다 (야코비안 성분 {value:.3g}). "
+        "이 층은 샘플마다 따로 변환해야 하며, 그렇지 않으면 샘플별 로그 행렬식이 정의되지 않습니다. 배치마다 통계를 "
+        "새로 계산하는 곳이 없는지 확인하세요 (예: 호출할 때마다 평균과 표준편차를 다시 추정하는 ActNorm).",
     "realnvp.logdet.shape":
-        "{what}: log_det의 shape이 {got}입니다. 샘플마다 하나의 log|det J|, 즉 ({batch},)여야 합니다.",
+        "{what}: log_det의 형태(shape)가 {got}입니다. 샘플마다 log|det J| 하나씩, 즉 shape ({batch},)여야 합니다.",
     "realnvp.logdet.batch_sum":
-        "{what}: log_det이 샘플별 log-det을 배치 전체에 대해 더한 값입니다 (shape {shape}에서 {got:.4g}; "
-        "샘플별 값은 {per_sample}). 강의 코드의 `log_det_jacobian += s.sum()` 실수입니다: 차원에 대해서만 더해서 "
-        "(예: `.sum(dim=1)`) log_det의 shape이 ({batch},)가 되게 하세요.",
+        "{what}: log_det에 샘플별 로그 행렬식을 배치 전체에 걸쳐 더한 값이 들어 있습니다 (shape {shape}, 값 {got:.4g}; "
+        "샘플별 값은 {per_sample}). 강의 코드의 `log_det_jacobian += s.sum()`에서 생기는 실수입니다. 차원 방향으로만 "
+        "더해서(예: `.sum(dim=1)`) log_det의 형태(shape)가 ({batch},)가 되도록 하세요.",
     "realnvp.logdet.sign":
-        "{what}: log_det의 부호가 반대입니다: 받은 값 {got}, forward의 log|det J|는 {expected}. "
-        "forward는 데이터를 잠재 공간으로 보내며, y = x * exp(s) + t의 log-det은 +sum(s)입니다 (inverse라면 -sum(s)).",
+        "{what}: log_det의 부호가 반대입니다. 받은 값은 {got}, forward의 log|det J|는 {expected}입니다. forward 메서드는 "
+        "데이터를 잠재 공간으로 보내는 방향이고, y = x * exp(s) + t의 로그 행렬식은 +sum(s)입니다 "
+        "(inverse 쪽이 -sum(s)입니다).",
     "realnvp.logdet.hw_factor":
-        "{what}: log_det이 {hw}배 작습니다 (받은 값 {got}, 기대값 {expected}): H * W = {hw} 인자가 빠졌습니다. "
-        "같은 채널별 변환이 H * W개의 픽셀 위치마다 적용되므로 log-det도 H * W번 더해집니다.",
+        "{what}: log_det 값이 {hw}배 작습니다 (받은 값 {got}, 기대값 {expected}). H * W = {hw} 배수가 빠졌습니다. "
+        "같은 채널별 변환이 H * W개의 픽셀 위치마다 적용되므로 로그 행렬식도 H * W번 더해져야 합니다.",
     "realnvp.logdet.missing_term":
-        "{what}: log_det이 샘플마다 {value:.4g}만큼 다릅니다 (받은 값 {got}, 기대값 {expected}): "
-        "{term} 항이 빠졌습니다.",
+        "{what}: log_det 값이 샘플마다 {value:.4g}만큼 어긋납니다 (받은 값 {got}, 기대값 {expected}). "
+        "빠진 항: {term}.",
     "realnvp.logdet.offset":
-        "{what}: log_det이 모든 샘플에서 똑같이 {offset:.4g}만큼 다릅니다 (받은 값 {got}, 기대값 {expected}): "
-        "상수 항이 빠졌거나 남습니다.",
+        "{what}: log_det 값이 모든 샘플에서 똑같이 {offset:.4g}만큼 어긋납니다 (받은 값 {got}, 기대값 {expected}). "
+        "상수 항이 빠졌거나 하나 더 들어갔습니다.",
     "realnvp.logdet.value":
-        "{what}: log_det이 log|det J| (forward의 autograd 야코비안, float64, 초기값에서 벗어난 가중치)와 최대 "
-        "{worst:.3g} 다릅니다: 받은 값 {got}, 기대값 {expected}. s를 변환되는 성분(mask 0)에 대해서만 더하는지, "
-        "모든 층의 log-det을 더하는지, forward에서 실제로 쓴 scale을 쓰는지 확인하세요.",
+        "{what}: log_det과 log|det J|의 차이가 최대 {worst:.3g}입니다. 기대값은 가중치를 초기값에서 옮긴 뒤 forward의 "
+        "출력으로 중앙 차분을 계산해 얻은 야코비안에서 구했습니다 (받은 값 {got}, 기대값 {expected}). s를 변환되는 "
+        "성분(mask 0)에 대해서만 더하는지, 모든 층의 로그 행렬식을 더하는지, forward에서 실제로 곱한 scale을 쓰는지 "
+        "확인하세요.",
     "realnvp.logdet.sign.closed_form":
-        "{what}: log_det의 부호가 반대입니다: 받은 값 {got}, 기대값 {expected}. p = alpha + (1 - 2 alpha) x일 때 "
-        "원소별 dy/dx = (1 - 2 alpha) / (p (1 - p))이므로 log_det = sum(log(1 - 2 alpha) - log p - log(1 - p))입니다.",
+        "{what}: log_det의 부호가 반대입니다 (받은 값 {got}, 기대값 {expected}). p = alpha + (1 - 2 alpha) x라고 "
+        "하면 원소별 미분은 dy/dx = (1 - 2 alpha) / (p (1 - p))이므로 "
+        "log_det = sum(log(1 - 2 alpha) - log p - log(1 - p))입니다.",
     "realnvp.logdet.value.closed_form":
-        "{what}: log_det이 sum(log(1 - 2 alpha) - log p - log(1 - p)) (p = alpha + (1 - 2 alpha) x)와 최대 "
-        "{worst:.3g} 다릅니다: 받은 값 {got}, 기대값 {expected}. 주어진 alpha로 각 샘플의 D개 차원에 대해 더하세요.",
+        "{what}: log_det과 sum(log(1 - 2 alpha) - log p - log(1 - p)) (p = alpha + (1 - 2 alpha) x)의 차이가 최대 "
+        "{worst:.3g}입니다 (받은 값 {got}, 기대값 {expected}). 주어진 alpha로 계산하고, 샘플마다 D개 차원에 걸쳐 "
+        "더하세요.",
     "realnvp.inverse.x":
-        "{what}: 초기값에서 벗어난 가중치로 inverse(forward(x))가 x와 최대 {worst:.3g} 다릅니다 (허용 오차 {tol:.1g}). "
-        "inverse는 forward를 정확히 되돌려야 합니다: 층 순서를 뒤집고, 바뀌지 않은 (mask 1) 성분에서 s와 t를 다시 "
-        "계산하고, x = (y - t) * exp(-s)를 쓰세요.",
+        "{what}: 가중치를 초기값에서 옮긴 뒤 계산한 inverse(forward(x))와 x의 차이가 최대 {worst:.3g}입니다 "
+        "(허용 오차 {tol:.1g}). inverse 메서드는 forward를 정확히 되돌려야 합니다. 층 순서를 거꾸로 하고, 바뀌지 않은 "
+        "(mask 1) 성분에서 s와 t를 다시 계산한 다음 x = (y - t) * exp(-s)를 쓰세요.",
     "realnvp.inverse.z":
-        "{what}: forward(inverse(z))가 z와 최대 {worst:.3g} 다릅니다 (허용 오차 {tol:.1g}). inverse는 양방향 모두 "
-        "forward의 정확한 역함수여야 합니다.",
+        "{what}: forward(inverse(z))와 z의 차이가 최대 {worst:.3g}입니다 (허용 오차 {tol:.1g}). inverse 메서드는 "
+        "양쪽 방향 모두에서 forward의 정확한 역함수여야 합니다.",
     "realnvp.coupling.kept_changed":
-        "mask {mask}인 AffineCoupling이 mask가 1인 성분을 바꿨습니다 (위치 {positions}, 최대 {worst:.3g}). "
-        "mask 1 성분은 그대로 통과하고 나머지를 조건화하는 데만 쓰여야 합니다. y를 만들 때 강의 코드의 x.chunk(2)가 "
-        "아니라 생성자에 주어진 mask를 쓰세요.",
+        "AffineCoupling (mask {mask}): mask 값이 1인 성분이 바뀌었습니다 (위치 {positions}, 최대 {worst:.3g}). "
+        "mask 1 성분은 그대로 통과하면서 나머지 성분의 변환을 결정하는 데만 쓰여야 합니다. y를 만들 때 강의 코드의 "
+        "x.chunk(2) 대신 생성자로 받은 mask를 쓰세요.",
     "realnvp.coupling.free_unchanged":
-        "mask {mask}인 AffineCoupling이 가중치를 초기값에서 옮긴 뒤에도 mask 0 성분을 바꾸지 않았습니다: "
-        "그 성분에는 y = x * exp(s) + t가 적용되어야 합니다.",
+        "AffineCoupling (mask {mask}): 가중치를 초기값에서 옮긴 뒤에도 mask 0 성분이 그대로입니다. 그 성분에는 "
+        "y = x * exp(s) + t가 적용되어야 합니다.",
     "realnvp.coupling.sees_free":
-        "mask {mask}인 AffineCoupling: 출력 {out} (mask 0)이 입력 {inp} (역시 mask 0)에 의존합니다 (야코비안 성분 "
-        "{value:.3g}). scale과 shift 네트워크는 바뀌지 않는 성분 x * mask만 봐야 합니다. 그렇지 않으면 야코비안이 "
-        "삼각행렬이 아니어서 sum(s)가 log-det이 아니고, inverse에서 s와 t를 다시 계산할 수 없습니다.",
+        "AffineCoupling (mask {mask}): mask 0인 {out}번 출력이 역시 mask 0인 {inp}번 입력에 따라 달라집니다 "
+        "(야코비안 성분 {value:.3g}). scale과 shift 네트워크는 바뀌지 않는 성분인 x * mask만 봐야 합니다. 그렇지 "
+        "않으면 야코비안이 삼각행렬이 아니게 되어 sum(s) 값이 로그 행렬식이 아니고, inverse에서 s와 t를 다시 계산할 수도 "
+        "없습니다.",
     "realnvp.coupling.unconditioned":
-        "mask {mask}인 AffineCoupling: mask 0 출력이 어떤 mask 1 입력에도 의존하지 않으므로 scale과 shift가 바뀌지 "
-        "않는 성분으로 조건화되지 않았습니다. scale과 shift 네트워크에 x * mask를 넣으세요.",
+        "AffineCoupling (mask {mask}): mask 0 출력이 mask 1 입력 어느 것에도 영향을 받지 않습니다. 즉 scale과 "
+        "shift가 바뀌지 않는 성분에 조건화되어 있지 않습니다. scale과 shift 네트워크의 입력으로 x * mask를 넣으세요.",
     "realnvp.every_dim":
-        "RealNVP(dim={dim}, n_layers={layers}): z의 차원 {rows}이(가) 입력과 같고 (dz_i/dx = e_i: 어떤 coupling도 "
-        "변환하지 않음), x의 차원 {cols}은(는) 다른 어떤 차원에도 영향을 주지 않습니다. mask는 층마다 번갈아야 "
-        "합니다 (m, 1 - m, m, ...). 강의 코드는 모든 층에서 같은 절반을 고정합니다.",
+        "RealNVP(dim={dim}, n_layers={layers}): z의 {rows}번 차원은 입력과 똑같고 (dz_i/dx = e_i, 즉 어느 coupling도 "
+        "변환하지 않음), x의 {cols}번 차원은 다른 어떤 차원에도 영향을 주지 않습니다. mask 값은 층마다 m, 1 - m, m, ... "
+        "처럼 번갈아 바뀌어야 합니다. 강의 코드는 모든 층에서 같은 절반을 고정해 둡니다.",
     "realnvp.log_prob.constant":
-        "RealNVP.log_prob이 모든 샘플에서 {offset:.4g} = D/2 * log(2 pi) (D = {dim})만큼 큽니다: 표준정규분포의 "
-        "정규화 상수 -D/2 * log(2 pi)가 빠졌습니다. 받은 값 {got}, 기대값 {expected}.",
+        "RealNVP.log_prob: 모든 샘플에서 결과가 {offset:.4g}만큼 큽니다. 이 값은 D = {dim}일 때의 D/2 * log(2 pi)로, "
+        "표준정규분포의 정규화 상수 -D/2 * log(2 pi)가 빠졌다는 뜻입니다 (받은 값 {got}, 기대값 {expected}).",
     "realnvp.log_prob.no_log_det":
-        "RealNVP.log_prob이 z의 기저 로그 밀도뿐입니다 (받은 값 {got}, 기대값 {expected}): forward의 log_det을 "
-        "더하세요 (변수 변환: log p(x) = log N(z; 0, I) + log|det dz/dx|).",
+        "RealNVP.log_prob: 결과가 z의 기저 로그 밀도뿐입니다 (받은 값 {got}, 기대값 {expected}). 변수 변환 공식 "
+        "log p(x) = log N(z; 0, I) + log|det dz/dx|에 따라 forward의 log_det을 더하세요.",
     "realnvp.log_prob.log_det_sign":
-        "RealNVP.log_prob이 log_det을 뺍니다 (받은 값 {got}, 기대값 {expected}). 변수 변환 공식은 forward의 "
-        "log-det을 더합니다: log p(x) = log N(z; 0, I) + log_det.",
+        "RealNVP.log_prob: log_det을 빼고 있습니다 (받은 값 {got}, 기대값 {expected}). 변수 변환 공식은 forward의 "
+        "로그 행렬식을 더합니다: log p(x) = log N(z; 0, I) + log_det.",
     "realnvp.log_prob.mean_over_dims":
-        "RealNVP.log_prob이 기저 로그 밀도를 차원에 대해 평균냅니다 (받은 값 {got}, 기대값 {expected}). "
-        "log N(z; 0, I)는 D개 차원에 대한 합입니다.",
+        "RealNVP.log_prob: 기저 로그 밀도를 차원에 걸쳐 평균 내고 있습니다 (받은 값 {got}, 기대값 {expected}). "
+        "log N(z; 0, I)는 D개 차원에 걸친 합입니다.",
     "realnvp.log_prob.value":
-        "RealNVP.log_prob이 (여러분의 forward로 계산한) -|z|^2/2 - D/2 log(2 pi) + log_det과 최대 {worst:.3g} "
-        "다릅니다: 받은 값 {got}, 기대값 {expected}.",
+        "RealNVP.log_prob: 결과와 -|z|^2/2 - D/2 log(2 pi) + log_det (여러분의 forward 출력으로 계산)의 차이가 최대 "
+        "{worst:.3g}입니다 (받은 값 {got}, 기대값 {expected}).",
     "realnvp.sample.nonfinite":
-        "forward(sample(n))에 NaN이나 inf가 있습니다: sample이 forward로 되돌릴 수 있는 점을 만들지 않습니다.",
+        "forward(sample(n)) 결과에 NaN이나 inf가 있습니다. sample 함수가 만든 점을 forward로 다시 보낼 수 없습니다.",
     "realnvp.sample.distribution":
-        "forward(sample({n}))는 sample이 뽑은 표준정규 잡음 그 자체여야 하지만 N(0, I)가 아닙니다: 좌표 {k}의 평균 "
-        "{mean:.3f}, 표준편차 {std:.3f} (KS p = {p:.2g}); |z|^2의 평균 {norm:.2f} (기대값 {dim}, KS p = "
-        "{p_norm:.2g}). sample은 z ~ torch.randn(n, dim)을 뽑아 inverse(z)를 반환해야 합니다 (z 그대로, forward(z), "
-        "temperature 적용 모두 안 됨).",
+        "forward(sample({n}))는 sample 함수가 뽑은 표준정규 잡음과 정확히 같아야 하는데, 결과가 N(0, I)를 따르지 "
+        "않습니다. {k}번 좌표의 평균은 {mean:.3f}, 표준편차는 {std:.3f}이고 (KS p = {p:.2g}), |z|^2의 평균은 "
+        "{norm:.2f}입니다 (기대값 {dim}, KS p = {p_norm:.2g}). sample 함수는 고정된 표준정규 기저 분포에서 "
+        "torch.randn(n, dim)으로 z를 뽑아 inverse(z)를 반환해야 합니다. z를 그대로 반환하거나 forward(z)를 반환하면 "
+        "안 되고, temperature도 쓰지 않으며, inverse 메서드는 forward를 정확히 되돌려야 합니다.",
     "realnvp.training.nonfinite":
-        "-log_prob(x).mean()으로 RealNVP를 학습하는 중 {step}번째 단계에서 NaN 또는 inf가 나왔습니다 (손실 {losses}).",
+        "-log_prob(x).mean()으로 RealNVP를 학습하던 중 {step}번째 단계에서 NaN 또는 inf가 나왔습니다 "
+        "(손실 {losses}).",
     "realnvp.training.no_decrease":
-        "여러분의 -log_prob(x).mean()으로 Adam {steps}단계 학습한 뒤, (여러분의 log_prob이 아니라 야코비안으로 계산한) "
-        "실제 음의 로그 우도가 {before:.3f}에서 {after:.3f}가 되었습니다. 적어도 0.5 nat 줄어야 합니다. 여러분의 손실은 "
-        "{first:.3f}에서 {last:.3f}가 되었습니다. MSE가 아니라 우도로 학습하세요: log_det이 없는 (또는 부호가 반대인) "
-        "log_prob은 z를 0으로 줄이는 쪽을 보상합니다.",
+        "여러분의 -log_prob(x).mean()으로 Adam을 {steps}단계 돌린 뒤, 실제 음의 로그 우도(여러분의 log_prob이 아니라 "
+        "forward의 야코비안으로 계산)는 학습 전 {before:.3f}, 학습 후 {after:.3f}입니다. 적어도 0.5 nat은 줄어야 "
+        "합니다. 여러분의 손실은 학습 전 {first:.3f}, 학습 후 {last:.3f}입니다. 즉 log_prob 메서드가 정의하는 손실이 forward 메서드가 계산하는 "
+        "flow의 음의 로그 우도와 다르다는 뜻입니다. log_prob 메서드가 모든 층의 로그 행렬식을 forward 방향의 부호로, "
+        "샘플마다 더하는지 확인하세요.",
+    "realnvp.unchanged":
+        "{what}: 가중치를 초기값에서 옮겼는데도 입력을 그대로 돌려줍니다 (가장 큰 변화 {worst:.3g}). flow의 각 층은 "
+        "변환하기로 되어 있는 데이터를 실제로 변환하고, 그에 맞는 로그 행렬식을 내야 합니다. 항등 사상이나 autograd "
+        "에만 변환된 것처럼 보이는 값으로는 이 항목의 점수를 받을 수 없습니다.",
+    "realnvp.not_invertible":
+        "{what}: 샘플 {sample}에서 forward의 야코비안(출력으로 계산한 중앙 차분)이 특이행렬이라 log|det J|가 "
+        "-inf입니다. 즉 이 층은 그 점에서 가역이 아닙니다. scale 값이 정확히 0이 되는 일이 없도록 하고(exp(s)를 쓰세요), "
+        "모든 출력이 자기 입력에 의존하게 하세요.",
+    "realnvp.integrity.answers":
+        "{what}: 채점기의 작업자 쪽 도우미가 보고한 어떤 배치의 출력이, 같은 배치를 넣어 직접 호출했을 때의 "
+        "출력과 최대 {worst:.3g}만큼 다릅니다.",
+    "realnvp.not_deterministic":
+        "{what}: 같은 배치로 forward를 두 번 호출한 결과가 최대 {worst:.3g}만큼 다릅니다. flow의 층은 입력만으로 "
+        "출력이 정해지는 결정적 함수여야 합니다 (그래야 inverse 메서드가 되돌릴 수 있습니다). forward에서 dropout 같은 "
+        "무작위성을 없애세요.",
+    "realnvp.logdet.batch_total":
+        "{what} (학습 모드에서 배치 통계 때문에 한 배치의 샘플들이 서로 영향을 줌): 샘플별 로그 행렬식의 합은 "
+        "{got:.6g}인데, 샘플 {batch}개짜리 배치 전체에 대한 사상의 log|det|는 {expected:.6g}입니다. 각 coupling의 "
+        "로그 행렬식은 변환되는 성분에 대한 s의 합이어야 하고, 모든 층에 걸쳐 더해야 합니다.",
+    "realnvp.log_prob.trainable_base":
+        "RealNVP.log_prob: 초기 상태에서는 표준정규분포 공식과 맞지만, 학습되는 매개변수를 옮기자 맞지 않습니다 "
+        "(받은 값 {got}, 기대값 {expected}). 기저 분포에 학습으로 바뀌는 매개변수(학습되는 평균이나 스케일)가 "
+        "들어 있습니다. 규약의 기저 분포는 고정된 N(0, I)입니다.",
+    "realnvp.sample.trainable_base":
+        "forward(sample({n})): 학습되는 매개변수를 옮기기 전에는 N(0, I)를 따르지만 옮긴 뒤에는 따르지 않습니다. "
+        "{k}번 좌표의 평균은 {mean:.3f}, 표준편차는 {std:.3f}입니다 (KS p = {p:.2g}). sample 함수가 학습으로 바뀌는 "
+        "매개변수(학습되는 평균이나 스케일)를 가진 기저 분포에서 뽑고 있습니다. 규약의 기저 분포는 고정된 "
+        "N(0, I)입니다.",
+    "realnvp.training.direction":
+        "여러분의 -log_prob(x).mean()으로 Adam을 {steps}단계 돌린 뒤, 실제 음의 로그 우도(여러분의 log_prob이 아니라 "
+        "forward의 야코비안으로 계산)는 학습 전 {before:.3f}, 학습 후 {after:.3f}입니다. 적어도 0.5 nat은 줄어야 "
+        "합니다 (여러분의 손실: {first:.3f} -> {last:.3f}). forward 메서드가 돌려주는 log_det 값의 부호가, 그 메서드가 실제로 계산하는 사상의 "
+        "로그 행렬식과 반대입니다. forward와 inverse 메서드가 뒤바뀌었거나(forward 메서드는 데이터를 잠재 공간으로, x -> z 방향으로 "
+        "보내야 함) 로그 행렬식이 반대 방향의 것이어서, 학습이 엉뚱한 부피 변화를 보상합니다.",
+    "realnvp.training.no_log_det":
+        "여러분의 -log_prob(x).mean()으로 Adam을 {steps}단계 돌린 뒤, 실제 음의 로그 우도는 학습 전 "
+        "{before:.3f}, 학습 후 {after:.3f}입니다 (여러분의 손실: {first:.3f} -> {last:.3f}). 적어도 0.5 nat은 줄어야 합니다. "
+        "지금 log_prob 메서드는 z의 기저 밀도뿐이라, 이를 최대화하면 z를 0 쪽으로 줄이기만 합니다. 변수 변환 공식에 따라 "
+        "forward의 log_det을 더하세요.",
     "realnvp.device":
-        "모델과 입력은 {expected}에 있는데 {what}이(가) {got}의 텐서를 반환했습니다: 텐서는 device=x.device "
-        "(또는 `device` 인자)로 만들고, 장치를 고정하지 마세요.",
+        "{what}: 모델과 입력은 {expected}에 있는데 반환된 텐서는 {got}에 있습니다. 텐서는 device=x.device(또는 "
+        "`device` 인자)로 만들고, 장치를 코드에 고정하지 마세요.",
     "realnvp.logit.value.no_squeeze":
-        "logit_transform(x, alpha={alpha})가 압축 없이 logit(x)를 반환합니다: y는 logit(alpha + (1 - 2 alpha) x)여야 "
-        "하며, 이는 x = 0과 x = 1에서도 유한합니다 (최대 {worst:.3g} 차이; 받은 값 {got}, 기대값 {expected}).",
+        "logit_transform(x, alpha={alpha}): 압축 없이 logit(x)를 반환합니다. 출력 y는 logit(alpha + (1 - 2 alpha) x)여야 "
+        "x = 0과 x = 1에서도 유한합니다 (최대 차이 {worst:.3g}; 받은 값 {got}, 기대값 {expected}).",
     "realnvp.logit.value.other":
-        "logit_transform(x, alpha={alpha}): y가 logit(alpha + (1 - 2 alpha) x)와 최대 {worst:.3g} 다릅니다 "
-        "(받은 값 {got}, 기대값 {expected}). 주어진 alpha를 쓰고 있나요?",
+        "logit_transform(x, alpha={alpha}): y와 logit(alpha + (1 - 2 alpha) x)의 차이가 최대 {worst:.3g}입니다 "
+        "(받은 값 {got}, 기대값 {expected}). 인자로 받은 alpha를 쓰고 있는지 확인하세요.",
     "realnvp.bpd.no_log256":
-        "bits_per_dim(log_prob={log_prob}, dim={dim})이 정확히 8만큼 작습니다 (받은 값 {got}, 기대값 {expected}): "
-        "dim * log 256 항이 빠졌습니다 — [0, 1]의 데이터는 8비트 픽셀에서 왔으므로 8비트 데이터의 밀도는 256^dim배 "
-        "작습니다.",
+        "bits_per_dim(log_prob={log_prob}, dim={dim}): 결과가 정확히 8만큼 작습니다 (받은 값 {got}, 기대값 "
+        "{expected}). dim * log 256 항이 빠졌습니다. [0, 1] 범위의 데이터는 8비트 픽셀에서 왔으므로, 8비트 데이터의 "
+        "밀도는 256^dim배 작습니다.",
     "realnvp.bpd.nats":
-        "bits_per_dim(log_prob={log_prob}, dim={dim})이 차원당 nat 단위입니다 (받은 값 {got}, 기대값 {expected}): "
-        "dim이 아니라 dim * log 2로 나누세요.",
+        "bits_per_dim(log_prob={log_prob}, dim={dim}): 결과가 차원당 nat 단위입니다 (받은 값 {got}, 기대값 "
+        "{expected}). dim이 아니라 dim * log 2로 나누세요.",
     "realnvp.bpd.no_dim":
-        "bits_per_dim(log_prob={log_prob}, dim={dim})이 차원당이 아니라 이미지당 값입니다 (받은 값 {got}, 기대값 "
-        "{expected}): dim * log 2로 나누세요.",
+        "bits_per_dim(log_prob={log_prob}, dim={dim}): 결과가 차원당 값이 아니라 이미지 하나당 값입니다 (받은 값 "
+        "{got}, 기대값 {expected}). dim * log 2로 나누세요.",
     "realnvp.bpd.sign":
-        "bits_per_dim(log_prob={log_prob}, dim={dim})이 +log_prob을 씁니다 (받은 값 {got}, 기대값 {expected}): "
-        "차원당 비트는 음의 로그 우도를 잽니다, (-log_prob + dim * log 256) / (dim * log 2).",
+        "bits_per_dim(log_prob={log_prob}, dim={dim}): +log_prob을 쓰고 있습니다 (받은 값 {got}, 기대값 "
+        "{expected}). 차원당 비트 수는 음의 로그 우도를 재는 값이므로 (-log_prob + dim * log 256) / (dim * log 2)입니다.",
     "realnvp.bpd.other":
-        "bits_per_dim(log_prob={log_prob}, dim={dim})이 {got}을(를) 반환했습니다. 기대값은 원소별로 "
-        "(-log_prob + dim * log 256) / (dim * log 2) = {expected}입니다.",
+        "bits_per_dim(log_prob={log_prob}, dim={dim}): 반환값이 {got}입니다. 원소별로 "
+        "(-log_prob + dim * log 256) / (dim * log 2)를 계산한 기대값은 {expected}입니다.",
     "realnvp.actnorm.init.none":
-        "ActNorm이 첫 배치로 초기화되지 않았습니다: 출력이 입력과 같습니다 (채널 {channel}: 평균 {mean:.3g}, "
-        "표준편차 {std:.3g}). 첫 forward 호출에서 그 배치로 bias와 scale을 정해 출력이 채널별로 평균 0, 분산 1이 "
-        "되게 하세요.",
+        "ActNorm: 첫 배치로 초기화되지 않아 출력이 입력과 같습니다 (채널 {channel}: 평균 {mean:.3g}, 표준편차 "
+        "{std:.3g}). 첫 forward 호출에서 그 배치로 bias와 scale을 정해, 출력이 채널마다 평균 0, 분산 1이 되게 하세요.",
     "realnvp.actnorm.init.global":
-        "ActNorm이 채널별이 아니라 배치 전체의 평균과 표준편차 하나로 정규화했습니다: 첫 호출 뒤 채널 {channel}의 평균 "
-        "{mean:.3g}, 표준편차 {std:.3g} (입력: 평균 {in_mean:.3g}, 표준편차 {in_std:.3g}). 채널 차원을 남기고 "
-        "(0, 2, 3) 차원에 대해 줄이세요.",
+        "ActNorm: 채널마다 따로가 아니라 배치 전체의 평균과 표준편차 하나로 정규화했습니다. 첫 호출 뒤 채널 "
+        "{channel}의 평균은 {mean:.3g}, 표준편차는 {std:.3g}입니다 (입력: 평균 {in_mean:.3g}, 표준편차 "
+        "{in_std:.3g}). 채널 차원은 남기고 (0, 2, 3)번 차원에 걸쳐 통계를 내세요.",
     "realnvp.actnorm.init.other":
-        "첫 호출 뒤 ActNorm의 출력은 채널별로 평균 0, 분산 1이어야 합니다. 채널 {channel}의 평균 {mean:.3g}, "
-        "표준편차 {std:.3g} (입력: 평균 {in_mean:.3g}, 표준편차 {in_std:.3g}). y = (x + b) * s라면 초기값은 "
-        "b = -mean, s = 1 / std입니다.",
+        "ActNorm: 첫 호출 뒤의 출력은 채널마다 평균 0, 분산 1이어야 하는데, 채널 {channel}의 평균은 {mean:.3g}, "
+        "표준편차는 {std:.3g}입니다 (입력: 평균 {in_mean:.3g}, 표준편차 {in_std:.3g}). y = (x + b) * s 꼴이라면 "
+        "초기값은 b = -mean, s = 1 / std입니다.",
     "realnvp.actnorm.reinit":
-        "ActNorm이 두 번째 호출에서 다시 초기화되었습니다: 다른 두 번째 배치의 출력이 첫 배치로 정한 scale과 bias를 "
-        "쓰지 않고 다시 정규화되었습니다 (채널별 평균 {mean}, 표준편차 {std}; 최대 {worst:.3g} 차이). "
-        "초기화는 한 번만 하고 기억하세요 (예: `initialized` 버퍼).",
+        "ActNorm: 두 번째 호출에서 다시 초기화되었습니다. 다른 두 번째 배치의 출력이 첫 배치로 정한 scale과 bias를 "
+        "쓰지 않고 또 정규화되었습니다 (채널별 평균 {mean}, 표준편차 {std}; 최대 차이 {worst:.3g}). 초기화는 한 번만 "
+        "하고 그 사실을 기억해 두세요 (예: `initialized` 버퍼).",
     "realnvp.invconv.not_orthogonal":
-        "InvertibleConv1x1이 회전 행렬로 초기화되지 않았습니다: W W^T가 I와 최대 {worst:.3g} 다르고 log|det W| = "
-        "{log_abs_det:.3g}입니다 (회전은 |det W| = 1). 무작위 가우시안 행렬의 QR 분해의 Q로 W를 초기화하세요 "
-        "(torch.linalg.qr).",
+        "InvertibleConv1x1: 회전 행렬로 초기화되지 않았습니다. W W^T와 I의 차이가 최대 {worst:.3g}이고 "
+        "log|det W| = {log_abs_det:.3g}입니다 (회전 행렬이라면 |det W| = 1). 무작위 가우시안 행렬을 QR 분해해서 "
+        "얻은 Q로 W를 초기화하세요 (torch.linalg.qr).",
     "realnvp.invconv.identity":
-        "InvertibleConv1x1이 항등 행렬로 시작합니다: 처음부터 채널이 섞이도록 W는 *무작위* 회전이어야 합니다 "
+        "InvertibleConv1x1: 항등 행렬에서 시작합니다. 처음부터 채널이 섞이도록 행렬 W는 *무작위* 회전 행렬이어야 합니다 "
         "(무작위 가우시안 행렬의 QR 분해).",
     "realnvp.invconv.stale":
-        "InvertibleConv1x1: W가 바뀐 뒤에도 log_det이 초기화 때의 값 그대로입니다 (받은 값 {got}, 기대값 "
-        "{expected}). H * W * log|det W|는 __init__에서 한 번이 아니라 매 forward 호출마다 현재 W로 계산하세요 "
-        "(torch.linalg.slogdet).",
+        "InvertibleConv1x1: 행렬 W가 바뀐 뒤에도 log_det 값이 초기화 때 값 그대로입니다 (받은 값 {got}, 기대값 "
+        "{expected}). H * W * log|det W|는 __init__에서 한 번만 계산하지 말고, forward를 호출할 때마다 현재 W로 "
+        "계산하세요 (torch.linalg.slogdet).",
 }
 
 # Check names as Korean students see them (the rubric's `name=` is the English one).
 NAMES_KO = {
-    "test_signatures": "생성자와 함수의 파라미터와 기본값이 규약과 같고, 기본값으로 동작함",
-    "test_coupling_mask": "AffineCoupling: 마스크가 1인 원소는 그대로 통과하고 나머지의 변환을 결정",
-    "test_coupling_invertible": "AffineCoupling: inverse가 forward를 되돌림",
-    "test_coupling_log_det": "AffineCoupling: log_det이 샘플마다 log|det J|",
-    "test_realnvp_every_dim": "RealNVP: 마스크가 번갈아 바뀌어 모든 차원이 변환됨",
-    "test_realnvp_invertible": "RealNVP: inverse가 forward를 되돌림",
-    "test_realnvp_log_det": "RealNVP: log_det이 샘플마다 전체 스택의 log|det J|",
+    "test_signatures": "생성자와 함수의 매개변수와 기본값이 규약과 같고, 기본값으로도 동작함",
+    "test_coupling_mask": "AffineCoupling: mask 값이 1인 성분은 그대로 통과하면서 나머지 성분의 변환을 결정함",
+    "test_coupling_invertible": "AffineCoupling: inverse 메서드가 forward를 정확히 되돌림",
+    "test_coupling_log_det": "AffineCoupling: log_det 값이 샘플마다 log|det J|와 같음",
+    "test_realnvp_every_dim": "RealNVP: mask 값이 층마다 번갈아 바뀌어 모든 차원이 변환됨",
+    "test_realnvp_invertible": "RealNVP: inverse 메서드가 forward를 정확히 되돌림",
+    "test_realnvp_log_det": "RealNVP: log_det 값이 샘플마다 전체 층 스택의 log|det J|와 같음",
     "test_realnvp_log_prob": "RealNVP: log_prob = z의 표준정규 로그 밀도 + log_det",
-    "test_realnvp_sample": "RealNVP: sample이 N(0, I) 잡음을 inverse로 변환",
+    "test_realnvp_sample": "RealNVP: sample 함수가 N(0, I) 잡음을 inverse로 변환함",
     "test_realnvp_training": "RealNVP: 학습하면 음의 로그 우도가 줄어듦",
-    "test_realnvp_odd_dim": "RealNVP: 홀수 차원과 3개 층에서도 변환, 역변환, log-det이 맞음",
-    "test_devices": "출력이 모델과 입력의 장치에 있음 (장치 하드코딩 없음)",
+    "test_realnvp_odd_dim": "RealNVP: 차원이 홀수이고 층이 3개여도 변환, 역변환, 로그 행렬식이 맞음",
+    "test_devices": "출력이 모델과 입력과 같은 장치에 있음 (장치를 코드에 고정하지 않음)",
     "test_logit_value": "logit_transform: y = logit(alpha + (1 - 2 alpha) x)",
-    "test_logit_log_det": "logit_transform: 샘플별 log-det",
-    "test_bits_per_dim": "알려진 값에 대한 bits_per_dim",
-    "test_actnorm_init": "ActNorm: 첫 호출에서 채널마다 평균 0, 분산 1이 되도록 초기화",
-    "test_actnorm_init_once": "ActNorm: 첫 호출에서만 초기화",
-    "test_actnorm_invertible": "ActNorm: inverse가 forward를 되돌림",
+    "test_logit_log_det": "logit_transform: 샘플별 로그 행렬식",
+    "test_bits_per_dim": "bits_per_dim: 알려진 값에서 결과가 맞음",
+    "test_actnorm_init": "ActNorm: 첫 호출에서 채널마다 평균 0, 분산 1이 되도록 초기화함",
+    "test_actnorm_init_once": "ActNorm: 첫 호출에서만 초기화함",
+    "test_actnorm_invertible": "ActNorm: inverse 메서드가 forward를 정확히 되돌림",
     "test_actnorm_log_det": "ActNorm: 샘플마다 log_det = H * W * sum(log|scale|)",
-    "test_invconv_rotation": "InvertibleConv1x1: 무작위 회전 행렬로 초기화",
-    "test_invconv_invertible": "InvertibleConv1x1: W가 회전이 아니게 된 뒤에도 inverse가 forward를 되돌림",
-    "test_invconv_log_det": "InvertibleConv1x1: W가 바뀐 뒤에도 log_det = H * W * log|det W|",
+    "test_invconv_rotation": "InvertibleConv1x1: 무작위 회전 행렬로 초기화됨",
+    "test_invconv_invertible": "InvertibleConv1x1: 행렬 W가 더 이상 회전 행렬이 아니어도 inverse 메서드가 forward를 정확히 되돌림",
+    "test_invconv_log_det": "InvertibleConv1x1: 행렬 W가 바뀐 뒤에도 log_det = H * W * log|det W|",
 }

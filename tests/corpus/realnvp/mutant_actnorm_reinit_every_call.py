@@ -1,5 +1,6 @@
 # gengrade-expect: fail test_actnorm_init_once "re-initialised"
 # gengrade-expect: fail test_actnorm_invertible "forward(inverse(z)) differs"
+# gengrade-expect: fail test_actnorm_log_det "depends on sample"
 """One-bug mutant of correct_checkerboard.py: ActNorm sets a misspelt flag, so it re-initialises on every call."""
 import math
 

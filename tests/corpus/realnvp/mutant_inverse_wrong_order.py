@@ -1,5 +1,6 @@
 # gengrade-expect: fail test_realnvp_invertible "inverse(forward(x)) differs"
 # gengrade-expect: fail test_realnvp_odd_dim "inverse(forward(x)) differs"
+# gengrade-expect: fail test_realnvp_sample "an inverse that undoes forward"
 """One-bug mutant of correct_checkerboard.py: RealNVP.inverse runs the couplings in forward order instead of reversed."""
 import math
 
