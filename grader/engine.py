@@ -101,7 +101,7 @@ def grade(
         lang=lang,
         versions=_versions(first_worker),
         load_error=load_failure_message(session.load_failure, lang) if session.load_failure else "",
-        skipped_code=[f"cell {s.cell}, line {s.line}: {s.summary}" for s in (prepared.skipped if prepared else [])],
+        skipped_code=prepared.report_lines(lang) if prepared else [],
         output_tail=session.output_tail,
         hidden_pending=hidden_pending(assignment),
         integrity=session.integrity,

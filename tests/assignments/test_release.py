@@ -23,8 +23,9 @@ def test_release_has_every_file_a_student_needs(built_release: Path):
             assert (built_release / assignment / name).is_file(), f"{assignment}/{name}"
     assert (built_release / "pyproject.toml").is_file() and (built_release / "README.ko.md").is_file()
     assert not (built_release / "reference").exists() and not (built_release / "assignments").exists()
+    assert not (built_release / "grader").exists()  # the package is gengrade_student: no clash with the instructor's
     for tool in release.INSTRUCTOR_ONLY:
-        assert not (built_release / "grader" / tool).exists(), tool
+        assert not (built_release / release.PACKAGE / tool).exists(), tool
 
 
 def test_scan_of_the_release_finds_nothing(built_release: Path):
@@ -55,9 +56,10 @@ def test_manifest_lists_exactly_the_hidden_checks(built_release: Path, assignmen
     if not rubric.exists():
         pytest.skip(f"no rubric for {assignment} yet")
     hidden = public_rubric.split(rubric.read_text(encoding="utf-8")).hidden
-    manifest = json.loads((built_release / "grader" / "checks" / f"{assignment}.hidden.json").read_text("utf-8"))
+    checks = built_release / release.PACKAGE / "checks"
+    manifest = json.loads((checks / f"{assignment}.hidden.json").read_text("utf-8"))
     assert manifest == [{"id": c.id, "name": c.name, "points": c.points} for c in hidden]
-    public = (built_release / "grader" / "checks" / f"{assignment}.py").read_text(encoding="utf-8")
+    public = (checks / f"{assignment}.py").read_text(encoding="utf-8")
     assert "hidden=True" not in public and all(f"def {c.id}(" not in public for c in hidden)
 
 
@@ -82,7 +84,7 @@ def test_notebook_validates_and_its_definition_cells_run(built_release: Path, as
 
 def _local_check(release_dir: Path, submission: Path, assignment: str, lang: str, report: Path):
     env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH="")
-    return subprocess.run([sys.executable, "-m", "grader", "check", str(submission), "--assignment", assignment,
+    return subprocess.run([sys.executable, "-m", release.PACKAGE, "check", str(submission), "--assignment", assignment,
                            "--lang", lang, "--json", str(report)],
                           cwd=release_dir, env=env, capture_output=True, text=True, timeout=180)
 

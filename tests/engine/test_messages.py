@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import importlib
+import re
 import pkgutil
 
 import pytest
@@ -59,3 +60,31 @@ def rubric_check_ids(assignment: str) -> set[str]:
 def test_every_check_has_a_korean_name(assignment):
     module = importlib.import_module(f"grader.messages.{assignment}")
     assert set(module.NAMES_KO) == rubric_check_ids(assignment)
+
+
+# `을(를)`, `이(가)`...: a particle left for the reader to choose. A particle right after a `{value}` is the same
+# mistake made silently (`113.5을` reads wrong for half the values): Korean sentences are built so that none follows.
+# After a parenthesis the particle belongs to the word before it (`출력값({logit})을`), so that one is fine.
+_PLACEHOLDER = re.compile(r"[을를이가은는와과]\([을를이가은는와과]\)|\((으|이)\)[로라]")
+_PARTICLE_AFTER_VALUE = re.compile(r"\}[`'\"]*(을|를|이|가|은|는|와|과|으로|로)(?![가-힣])")
+
+
+def korean_templates():
+    for name in MODULES:
+        module = importlib.import_module(f"grader.messages.{name}")
+        for catalogue in ("KO", "NAMES_KO"):
+            for message_id, template in getattr(module, catalogue, {}).items():
+                yield pytest.param(template, id=f"{name}:{message_id}")
+
+
+@pytest.mark.parametrize("template", korean_templates())
+def test_korean_messages_choose_their_particles(template):
+    assert not _PLACEHOLDER.search(template), "a 을(를)-style placeholder: build the sentence so none is needed"
+    assert not _PARTICLE_AFTER_VALUE.search(template), "a particle right after a value: reword so none follows"
+
+
+def test_the_placeholder_test_can_fail():
+    for bad in ("{got}을(를) 반환했습니다", "`{name}`이(가) 없습니다", "{x}(으)로 나눕니다", "{value}을 반환했지만"):
+        assert _PLACEHOLDER.search(bad) or _PARTICLE_AFTER_VALUE.search(bad), bad
+    for good in ("코드가 반환한 값은 {got}입니다", "{count}개", "{points}점을", "`{name}` 정의가"):
+        assert not (_PLACEHOLDER.search(good) or _PARTICLE_AFTER_VALUE.search(good)), good
