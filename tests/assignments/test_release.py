@@ -91,7 +91,7 @@ def _local_check(release_dir: Path, submission: Path, assignment: str, lang: str
 
 @pytest.mark.parametrize("lang, pending_words, missing_words", [
     ("en", "hidden checks that run only in the course's grading", "not implemented: VAE.__init__"),
-    ("ko", "숨겨진 항목", "구현되지 않음: VAE.__init__"),
+    ("ko", "비공개 항목", "구현되지 않음: VAE.__init__"),
 ])
 def test_local_grader_reports_public_checks_and_pending_hidden_points(built_release, tmp_path, lang,
                                                                       pending_words, missing_words):
