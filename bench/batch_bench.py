@@ -1,7 +1,9 @@
 """Batch grading throughput: a generated class graded with --jobs 1 and --jobs 2.
 
 Prints seconds per submission for each job count, the parallel efficiency
-(T1 / (jobs * Tjobs)) and, for comparison, the wall time of one cold `gengrade check`.
+(T1 / (jobs * Tjobs)), how a grading's time splits into the submission's own checks and the
+grader's overhead (worker start-up, queueing), and, for comparison, the wall time of one cold
+`gengrade check`.
 
     OMP_NUM_THREADS=1 python bench/batch_bench.py --students 100 --jobs 1 2
 """
@@ -12,6 +14,7 @@ import itertools
 import os
 import resource
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -60,6 +63,16 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def time_split(store: Path) -> tuple[float, float]:
+    """Mean seconds per graded submission: (its own checks, the grader's overhead)."""
+    with sqlite3.connect(store) as db:
+        total, count = db.execute("SELECT SUM(duration_s), COUNT(*) FROM submissions").fetchone()
+        (own,) = db.execute("SELECT SUM(duration_s) FROM checks").fetchone()
+    if not count:
+        return 0.0, 0.0
+    return own / count, (total - own) / count
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--students", type=int, default=100)
@@ -83,6 +96,8 @@ def main() -> None:
                   f"{cpu / args.students:5.2f} CPU s per submission, parallel efficiency {100 * efficiency:5.1f} %, "
                   f"cores busy {cores_busy:.2f} of {os.cpu_count()}"
                   f"   (load average now {os.getloadavg()[0]:.1f})")
+            own, overhead = time_split(Path(tmp) / f"out{jobs}" / "results.sqlite")
+            print(f"          per graded submission: {own:.2f} s in its own checks, {overhead:.2f} s grader overhead")
 
 
 if __name__ == "__main__":

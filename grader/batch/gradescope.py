@@ -26,7 +26,7 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update
 apt-get install -y --no-install-recommends python3 python3-venv python3-pip bubblewrap
 python3 -m venv "$ROOT/venv"
-"$ROOT/venv/bin/python" -m pip install --upgrade pip
+"$ROOT/venv/bin/python" -m pip install --upgrade pip setuptools
 "$ROOT/venv/bin/python" -m pip install @TORCH@ --index-url https://download.pytorch.org/whl/cpu
 "$ROOT/venv/bin/python" -m pip install "$ROOT/source/@SOURCE@"
 """

@@ -19,6 +19,7 @@ from grader.commands._options import fail, writable_folder
 from grader.engine import ASSIGNMENTS
 
 MANIFEST = ".gengrade-release.json"  # the files the last `gengrade assign` wrote into the folder
+GIT_ONLY = {".git", ".github", ".gitignore"}
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -59,8 +60,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def previous_release(out: Path) -> list[str] | None:
-    """The files the last release wrote here; [] for a new or empty folder; None for a foreign folder."""
-    if not out.exists() or not any(out.iterdir()):
+    """The files the last release wrote here; [] for a new folder, or one holding only git's (`git init`,
+    `gengrade ci github`); None for a folder with other content and no manifest."""
+    if not out.exists() or all(entry.name in GIT_ONLY for entry in out.iterdir()):
         return []
     try:
         files = json.loads((out / MANIFEST).read_text(encoding="utf-8"))["files"]

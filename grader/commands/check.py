@@ -56,14 +56,14 @@ def run(args: argparse.Namespace) -> int:
         from grader.commands._intake import visible
 
         if report.load_error:
-            sys.stdout.write(visible(report.load_error) + "\n\n")
+            sys.stdout.write(report.load_error + "\n\n")
         sys.stdout.write(visible(to_text(report)))
     for path, write in ((args.json, write_json), (args.junit, write_junit), (args.gradescope, write_gradescope)):
         if path:
             try:
                 write(report, path)
-            except OSError as exc:
-                return fail("check", f"could not write {path}: {exc.strerror or exc}")
+            except (OSError, ValueError) as exc:
+                return fail("check", f"could not write {path}: {getattr(exc, 'strerror', None) or exc}")
     return report.exit_code
 
 
@@ -97,8 +97,13 @@ def cannot_load(path: Path) -> str:
 
 
 def stated_once(report):
-    """The load failure in `load_error` only, not repeated as every check's message."""
-    if not report.load_error:
-        return report
-    checks = [dataclasses.replace(c, message="") if c.message == report.load_error else c for c in report.checks]
-    return dataclasses.replace(report, checks=checks)
+    """The load failure in `load_error` only, not repeated as every check's message; every text the
+    submission could shape (messages, printed output) made visible, so no writer or terminal trips on it."""
+    from grader.commands._intake import visible
+
+    load_error = report.load_error
+    checks = [dataclasses.replace(c, message="" if load_error and c.message == load_error else visible(c.message),
+                                  name=visible(c.name)) for c in report.checks]
+    return dataclasses.replace(report, checks=checks, load_error=visible(load_error),
+                               output_tail=visible(report.output_tail), submission=visible(report.submission),
+                               skipped_code=[visible(line) for line in report.skipped_code])

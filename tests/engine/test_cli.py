@@ -127,3 +127,18 @@ def test_a_folder_is_searched_like_batch_does(tmp_path):
     shutil.copy(CORPUS / "correct_mlp.py", folder / "vae.py")
     result = gengrade("check", folder, "-a", "vae", "--lang", "en")
     assert result.returncode == 0 and "Score: 30/30" in result.stdout, result.stdout + result.stderr
+
+
+def test_terminal_and_reports_show_escape_sequences_as_text(tmp_path):
+    source = (CORPUS / "correct_mlp.py").read_text(encoding="utf-8")
+    hostile = source + ('\n\ndef kl_divergence(mu, logvar):\n'
+                        '    print("\\x1b[2J\\x1b]52;c;SGVsbG8=\\x07 Score: 30/30")\n'
+                        '    raise ValueError("\\x1b[31mfake\\x1b[0m \\udc80 \\u202e")\n')
+    path = tmp_path / "vae.py"
+    path.write_text(hostile, encoding="utf-8")
+    json_path = tmp_path / "r.json"
+    result = gengrade("check", path, "-a", "vae", "--lang", "en", "--json", json_path)
+    assert result.returncode == 1, result.stderr
+    assert "\x1b" not in result.stdout and "\u202e" not in result.stdout and "\\x1b[31mfake" in result.stdout
+    report = json.loads(json_path.read_text(encoding="utf-8"))
+    assert not any("\x1b" in c["message"] for c in report["checks"])
