@@ -210,6 +210,8 @@ def expect_defaults(function, what: str, wanted: dict, shown: str) -> None:
 
 @check(points=1, name="signatures and defaults: RowLSTM kernel_size=3, PixelRNN(in_channels=1, hidden_channels=32, n_layers=2, kind=\"row\"), sample")
 def test_signatures(sub):
+    sub.RowLSTM(2, 3)  # the defaults must also build: a stub that only declares them earns nothing
+    sub.PixelRNN()
     expect_defaults(remote_attribute(sub.RowLSTM, "__init__"), "RowLSTM.__init__", {"kernel_size": 3},
                     "RowLSTM(in_channels, hidden_channels, kernel_size=3)")
     expect_defaults(remote_attribute(sub.PixelRNN, "__init__"), "PixelRNN.__init__",
@@ -259,9 +261,6 @@ def test_unskew(sub):
         got = expect_tensor(got, shape, what)
         if not torch.equal(got, x):
             fail("pixelrnn.unskew.value", shape=tuple(y.shape), got=got[0, 0].tolist(), expected=x[0, 0].tolist())
-        round_trip = expect_tensor(sub.unskew(sub.skew(x)), shape, f"unskew(skew(x)) for x of shape {shape}")
-        if not torch.equal(round_trip, x):
-            fail("pixelrnn.unskew.round_trip", shape=shape)
 
 
 # -- Row LSTM --------------------------------------------------------------------------------
@@ -599,6 +598,13 @@ def draw(sub, model, n: int, shape: tuple) -> torch.Tensor:
     return samples.float()
 
 
+def expect_images_apart(model, size: tuple) -> None:
+    """Sampling draws a whole batch through the model: if images of a batch influence each other, no
+    sampler can follow the model's conditionals, and the message names that instead of the sampler."""
+    if mixes_images(model, binary(3, 1, *size), 1, "PixelRNN"):
+        fail("pixelrnn.sample.mixed")
+
+
 @check(points=2, name="sample returns n binary images of the requested shape, as floats, on the requested device (both kinds)")
 def test_sample_format(sub):
     for kind in ("row", "diagonal"):
@@ -620,6 +626,7 @@ def test_sample_first_pixel(sub):
         model = model.eval()
         logit_zeros = logits_of(model, torch.zeros(1, 1, 2, 2))[0, 0, 0, 0].item()
         logit_ones = logits_of(model, torch.ones(1, 1, 2, 2))[0, 0, 0, 0].item()
+    expect_images_apart(model, (2, 2))
     if not abs(logit_zeros - logit_ones) <= 1e-3 * max(1.0, abs(logit_zeros)):  # slack for TF32 on GPUs
         fail("pixelrnn.sample.first_not_causal", a=logit_zeros, b=logit_ones)
     p = 1.0 / (1.0 + math.exp(-logit_zeros))
@@ -638,6 +645,24 @@ def log_bernoulli(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     return -oracle.image_nll(logits, x)
 
 
+def pooled(observed: torch.Tensor, expected: torch.Tensor, least: float = 10.0) -> tuple[torch.Tensor, torch.Tensor]:
+    """Chi-square cells: images in order of decreasing expected count, consecutive ones pooled until each
+    cell expects at least `least` draws (the last remainder joins the cell before it). Works whether the
+    model's mass sits on a few images or is spread evenly over all of them."""
+    order = torch.argsort(expected, descending=True)
+    cells, obs, exp = [], 0.0, 0.0
+    for k in order.tolist():
+        obs, exp = obs + observed[k].item(), exp + expected[k].item()
+        if exp >= least:
+            cells.append((obs, exp))
+            obs, exp = 0.0, 0.0
+    if cells and exp > 0:
+        cells[-1] = (cells[-1][0] + obs, cells[-1][1] + exp)
+    elif exp > 0 or obs > 0:
+        cells.append((obs, exp))
+    return torch.tensor([c[0] for c in cells]), torch.tensor([c[1] for c in cells])
+
+
 def check_distribution(sub, kind: str, shape: tuple) -> None:
     """Samples must follow the raster-order distribution of the student's own model, enumerated exactly."""
     _, height, width = shape
@@ -647,6 +672,7 @@ def check_distribution(sub, kind: str, shape: tuple) -> None:
         strengthen(sub, model, images, total_correlation)
         model = model.eval()
         logits = logits_of(model, images)
+    expect_images_apart(model, (height, width))
     log_p = log_bernoulli(logits, images)
     total = log_p.exp().sum().item()
     if not abs(total - 1.0) <= 0.02:  # a causal model sums to 1 up to float32 (or TF32) rounding
@@ -657,12 +683,7 @@ def check_distribution(sub, kind: str, shape: tuple) -> None:
         fail("pixelrnn.sample.deterministic", n=N_SAMPLES)
     observed = torch.bincount(codes, minlength=images.shape[0]).double()
     expected = N_SAMPLES * log_p.exp()
-    order = torch.argsort(expected, descending=True)
-    big, small = order[expected[order] >= 10], order[expected[order] < 10]
-    obs = torch.cat([observed[big], observed[small].sum().view(1)])
-    exp = torch.cat([expected[big], expected[small].sum().view(1)])
-    if exp[-1] < 1e-9:
-        obs, exp = obs[:-1], exp[:-1]
+    obs, exp = pooled(observed, expected)
     statistic = float((((obs - exp) ** 2) / exp).sum())
     p_value = float(stats.chi2.sf(statistic, len(exp) - 1))
     if p_value >= ALPHA:

@@ -14,7 +14,6 @@ EN = {
     "pixelrnn.skew.hint.none": "Build an output of width W + H - 1 filled with zeros and copy row i to columns i .. i + W - 1.",
     "pixelrnn.unskew.width": "unskew(y) for y of shape {shape} returned shape {got}; the contract asks for {expected}. The width is off by one: a skewed map has W + H - 1 columns, so W = y.shape[3] - H + 1.",
     "pixelrnn.unskew.value": "unskew(skew(x)) is not x for a skewed map of shape {shape}: got (first channel) {got}, expected {expected}. Row i of the skewed map holds the image row at columns i .. i + W - 1.",
-    "pixelrnn.unskew.round_trip": "unskew(skew(x)) with your own skew and unskew does not give back x (shape {shape}) exactly: the two must be exact inverses.",
     "pixelrnn.where.right": "to the right in the same row (a later input)",
     "pixelrnn.where.below": "in a later row (a later input)",
     "pixelrnn.row.leak": "RowLSTM: output {out} changes when input {inp} changes, which is {where}. Output row i may only see input rows <= i, and in row i only columns <= j ({count} forbidden (output, input) pairs). {hint}",
@@ -63,6 +62,7 @@ EN = {
     "pixelrnn.sample.hint.parallel": "They fit much better (mean log-likelihood {alt_ll:.3f}) a sampler that draws all pixels from one forward pass of an empty canvas: call the model again after every pixel, inside the double loop over rows and columns, and draw only pixel (i, j) from it.",
     "pixelrnn.sample.hint.none": "Draw pixel (i, j) from Bernoulli(sigmoid(logit[:, :, i, j])) of a fresh forward pass of the canvas so far, in raster order, and write the draw into the canvas before the next pixel.",
     "pixelrnn.sample.not_causal": "Cannot check sampling: your model's raster-order conditionals do not form a distribution (the probabilities of all {size} binary images sum to {total:.4f}, not 1), because the model is not causal. Fix causality first.",
+    "pixelrnn.sample.mixed": "Cannot check sampling: your model's output for one image changes with the other images of its batch (see the check on the images of a batch), so the samples of one batch are not drawn from the model's conditionals. Start every image from h = c = 0, for the whole batch at once.",
     "pixelrnn.sample.deterministic": "All {n} samples are the same image: sample is deterministic (thresholding, or argmax) instead of drawing from Bernoulli(sigmoid(logit)).",
     "pixelrnn.sample.distribution": "Your {n} samples of shape {shape} (kind=\"{kind}\") do not follow your own model's raster-order distribution (chi-square {stat:.1f} on {df} degrees of freedom, p = {p:.2g}; mean log-likelihood of the samples under the model {ll:.3f}). {hint}",
 }
@@ -77,7 +77,6 @@ KO = {
     "pixelrnn.skew.hint.none": "폭이 W + H - 1이고 0으로 채운 출력을 만들고, i번째 행을 i .. i + W - 1 열에 복사하세요.",
     "pixelrnn.unskew.width": "shape {shape}인 y에 대한 unskew(y)가 shape {got}을(를) 반환했습니다. 규약은 {expected}입니다. 폭이 하나 어긋났습니다(off by one): skew된 맵은 열이 W + H - 1개이므로 W = y.shape[3] - H + 1입니다.",
     "pixelrnn.unskew.value": "shape {shape}인 skew된 맵에서 unskew(skew(x))가 x가 아닙니다: (첫 채널) {got}을(를) 받았고 {expected}이어야 합니다. skew된 맵의 i번째 행에서 이미지의 행은 i .. i + W - 1 열에 있습니다.",
-    "pixelrnn.unskew.round_trip": "여러분의 skew와 unskew로 만든 unskew(skew(x))가 x(shape {shape})와 정확히 같지 않습니다: 두 함수는 정확한 역함수여야 합니다.",
     "pixelrnn.where.right": "같은 행의 오른쪽(나중 입력)",
     "pixelrnn.where.below": "아래쪽 행(나중 입력)",
     "pixelrnn.row.leak": "RowLSTM: 입력 {inp}을(를) 바꾸면 출력 {out}이(가) 변합니다. 이 입력은 {where}입니다. 출력 i행은 입력의 i행 이하만, 그리고 i행 안에서는 j열 이하만 볼 수 있습니다(금지된 (출력, 입력) 쌍 {count}개). {hint}",
@@ -126,6 +125,7 @@ KO = {
     "pixelrnn.sample.hint.parallel": "표본은 빈 캔버스에 대한 한 번의 forward로 모든 픽셀을 뽑는 샘플러에 훨씬 잘 맞습니다(평균 로그 가능도 {alt_ll:.3f}): 행과 열에 대한 이중 루프 안에서 픽셀마다 모델을 다시 호출하고 (i, j) 픽셀만 뽑으세요.",
     "pixelrnn.sample.hint.none": "래스터 순서로, 지금까지의 캔버스에 대한 새 forward에서 Bernoulli(sigmoid(logit[:, :, i, j]))로 (i, j) 픽셀을 뽑고 다음 픽셀 전에 캔버스에 써 넣으세요.",
     "pixelrnn.sample.not_causal": "샘플링을 확인할 수 없습니다: 모델의 래스터 순서 조건부 확률이 분포를 이루지 않습니다({size} 이진 이미지 전체의 확률 합이 1이 아니라 {total:.4f}). 모델이 인과적이지 않기 때문입니다. 인과성부터 고치세요.",
+    "pixelrnn.sample.mixed": "샘플링을 확인할 수 없습니다: 한 이미지에 대한 모델 출력이 같은 배치의 다른 이미지에 따라 달라지므로(배치의 이미지 항목 참고) 한 배치의 표본이 모델의 조건부 확률에서 뽑히지 않습니다. 배치 전체에 대해 모든 이미지를 h = c = 0에서 시작하세요.",
     "pixelrnn.sample.deterministic": "{n}개 표본이 모두 같은 이미지입니다: Bernoulli(sigmoid(logit))에서 뽑지 않고 결정적으로(임계값이나 argmax) 샘플링합니다.",
     "pixelrnn.sample.distribution": "shape {shape}(kind=\"{kind}\")의 표본 {n}개가 여러분 모델 자신의 래스터 순서 분포를 따르지 않습니다(자유도 {df}의 카이제곱 {stat:.1f}, p = {p:.2g}; 모델에서 표본의 평균 로그 가능도 {ll:.3f}). {hint}",
 }
