@@ -1,4 +1,4 @@
-# gengrade-expect: fail test_reparameterize_statistics "mean"
+# gengrade-expect: fail test_reparameterize_statistics "Gaussian noise"
 """One bug: eps drawn uniform on [0, 1) instead of standard normal."""
 import torch
 import torch.nn.functional as F
