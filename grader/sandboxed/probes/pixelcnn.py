@@ -1,7 +1,10 @@
-"""Worker-side helpers for the pixelcnn rubric: Jacobians, mask buffers, short training runs.
+"""Worker-side helpers for the pixelcnn rubric: layer attributes, short training runs, rescaled weights,
+and a small causal model for the sampling checks.
 
-They return raw tensors and numbers only; every comparison happens in
-grader/checks/pixelcnn.py, on the grader's side.
+They return raw tensors and numbers only, and none of them is evidence of causality: masks and
+causality are judged on the grader's side from what the student's networks answer on inputs the
+grader chose (grader/checks/pixelcnn.py). Every claim here that matters (weights moved, the
+grader's model computes what it should) is checked against answers there.
 """
 from __future__ import annotations
 
@@ -12,41 +15,25 @@ from grader.sandboxed.probes import common
 
 
 def mask_info(conv: nn.Module) -> dict:
-    """What a MaskedConv2d keeps: its own buffers, the `mask` buffer, weight shape, bias, padding."""
+    """What a MaskedConv2d keeps, as values: its own buffers, the `mask` buffer, weight shape, bias, padding."""
     buffers = dict(conv.named_buffers(recurse=False))
     mask = buffers.get("mask")
+    padding = getattr(conv, "padding", ())
     return {
         "is_conv2d": isinstance(conv, nn.Conv2d),
         "buffers": sorted(buffers),
         "mask_attr": type(getattr(conv, "mask", None)).__name__,
-        "mask": None if mask is None else mask.detach().float().cpu(),
+        "mask": None if not isinstance(mask, torch.Tensor) else mask.detach().float().cpu(),
         "weight_shape": tuple(conv.weight.shape),
         "bias_is_none": getattr(conv, "bias", None) is None,
-        "padding": tuple(getattr(conv, "padding", ())) if not isinstance(getattr(conv, "padding", ()), str)
-        else conv.padding,
+        "padding": padding if isinstance(padding, str) else tuple(padding),
     }
-
-
-def jacobian(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
-    """|d model(x) / d x| in float64, shape (*out.shape, *x.shape).
-
-    The model is converted to float64 in place (and back afterwards) rather than
-    copied, so hooks and parametrizations that refer to the live module keep
-    working. In float64 a weight that the mask zeroes contributes an exact zero on
-    every device, so any non-zero entry is a real dependency.
-    """
-    dtype = next(model.parameters()).dtype
-    model.double()
-    try:
-        jac = torch.autograd.functional.jacobian(lambda inputs: model(inputs), x.detach().double())
-    finally:
-        model.to(dtype)
-    return jac.abs().detach()
 
 
 def adam_on_output(model: nn.Module, x: torch.Tensor, weights: torch.Tensor, steps: int, lr: float) -> int:
     """A few Adam steps on sum(model(x) * weights): every weight whose gradient is not
-    blocked by the mask moves by about `lr` per step. Returns the number of steps taken."""
+    blocked by the mask moves by about `lr` per step. Returns the number of steps taken.
+    (The check confirms from the model's answers that the outputs moved.)"""
     optimizer = common.Adam(model.parameters(), lr=lr)
     for _ in range(steps):
         optimizer.zero_grad()
@@ -107,3 +94,24 @@ def rescale(model: nn.Module, x: torch.Tensor, seed: int, gains: list[float], ke
         else:
             apply(keep)
     return outputs
+
+
+class RasterModel(nn.Module):
+    """logits = conv(2x - 1) with a kernel the grader chose (already masked): a causal model whose
+    pixels strongly depend on their neighbours, on which `sample` can be judged when the student's
+    own PixelCNN cannot serve (not causal, or blind to its context)."""
+
+    def __init__(self, weight: torch.Tensor, bias: torch.Tensor):
+        super().__init__()
+        self.conv = nn.Conv2d(1, 1, weight.shape[-1], padding=weight.shape[-1] // 2)
+        with torch.no_grad():
+            self.conv.weight.copy_(weight)
+            self.conv.bias.copy_(bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.conv(2 * x - 1)
+
+
+def causal_model(weight: torch.Tensor, bias: torch.Tensor) -> nn.Module:
+    """A RasterModel on the checks' device (the check compares its answers with the formula)."""
+    return RasterModel(weight.float().cpu(), bias.float().cpu()).to(weight.device)

@@ -1,8 +1,5 @@
 # gengrade-expect: fail test_pixelcnn_causal "can simply copy"
 # gengrade-expect: fail test_pixelcnn_causal_after_training "can simply copy"
-# gengrade-expect: fail test_sample_first_pixel "Cannot check the first pixel"
-# gengrade-expect: fail test_sample_distribution "Cannot check sampling"
-# gengrade-expect: fail test_sample_distribution_non_square "Cannot check sampling"
 """ONE BUG: the first layer uses mask type B, so every logit sees its own pixel.
 
 Otherwise as correct_plain_stack.py: PixelCNN: a plain stack of masked convolutions, mask kept as a buffer and applied in forward."""

@@ -1,8 +1,8 @@
 # gengrade-expect: fail test_mask_buffer "differs from the contract's mask"
-# gengrade-expect: fail test_mask_type_a "which is to the left"
-# gengrade-expect: fail test_mask_type_b "which is to the left"
-# gengrade-expect: fail test_mask_kernel5 "which is to the left"
-# gengrade-expect: fail test_mask_after_optimizer_step "which is to the left"
+# gengrade-expect: fail test_mask_type_a "that input is to the left"
+# gengrade-expect: fail test_mask_type_b "that input is to the left"
+# gengrade-expect: fail test_mask_kernel5 "that input is to the left"
+# gengrade-expect: fail test_mask_after_optimizer_step "that input is to the left"
 """ONE BUG: the left part of the centre row is never made visible.
 
 Otherwise as correct_plain_stack.py: PixelCNN: a plain stack of masked convolutions, mask kept as a buffer and applied in forward."""

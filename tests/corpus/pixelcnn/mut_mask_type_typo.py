@@ -1,7 +1,7 @@
 # gengrade-expect: fail test_mask_buffer "differs from the contract's mask"
-# gengrade-expect: fail test_mask_type_b "which is the centre"
-# gengrade-expect: fail test_mask_kernel5 "which is the centre"
-# gengrade-expect: fail test_mask_after_optimizer_step "which is the centre"
+# gengrade-expect: fail test_mask_type_b "that input is the centre"
+# gengrade-expect: fail test_mask_kernel5 "that input is the centre"
+# gengrade-expect: fail test_mask_after_optimizer_step "that input is the centre"
 """ONE BUG: typo in the type test: mask_type == "b" is never true, so type B hides its centre like type A.
 
 Otherwise as correct_plain_stack.py: PixelCNN: a plain stack of masked convolutions, mask kept as a buffer and applied in forward."""

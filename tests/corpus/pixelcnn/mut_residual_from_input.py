@@ -1,8 +1,5 @@
 # gengrade-expect: fail test_pixelcnn_causal "can simply copy"
 # gengrade-expect: fail test_pixelcnn_causal_after_training "can simply copy"
-# gengrade-expect: fail test_sample_first_pixel "Cannot check the first pixel"
-# gengrade-expect: fail test_sample_distribution "Cannot check sampling"
-# gengrade-expect: fail test_sample_distribution_non_square "Cannot check sampling"
 """ONE BUG: a residual connection from the input x around the type-A layer bypasses its mask.
 
 Otherwise as correct_parametrize_residual.py: PixelCNN with residual blocks; the mask is a weight parametrization, inputs are centred

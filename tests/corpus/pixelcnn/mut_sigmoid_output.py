@@ -1,8 +1,8 @@
-# gengrade-expect: fail test_pixelcnn_logits "looks like probabilities"
+# gengrade-expect: fail test_pixelcnn_logits "look like probabilities"
 # gengrade-expect: fail test_nll_value "forward returns probabilities, not logits"
-# gengrade-expect: fail test_sample_first_pixel "forward returns probabilities (a Sigmoid"
-# gengrade-expect: fail test_sample_distribution "do not follow your own model"
-# gengrade-expect: fail test_sample_distribution_non_square "do not follow your own model"
+# gengrade-expect: fail test_sample_first_pixel "forward returns probabilities (a sigmoid"
+# gengrade-expect: fail test_sample_distribution "do not follow the raster-order distribution of your own PixelCNN"
+# gengrade-expect: fail test_sample_distribution_non_square "do not follow the raster-order distribution of your own PixelCNN"
 """ONE BUG: lab mistake: forward ends with nn.Sigmoid (probabilities, not logits); nll and sample use them consistently.
 
 Otherwise as correct_plain_stack.py: PixelCNN: a plain stack of masked convolutions, mask kept as a buffer and applied in forward."""
