@@ -32,7 +32,8 @@ h1 { margin-bottom: .2rem; } .meta { color: #555; margin-top: 0; }
 .card b { display: block; font-size: 1.5rem; }
 table { border-collapse: collapse; width: 100%; margin: .5rem 0 1.5rem; font-size: .92rem; }
 th, td { border-bottom: 1px solid #e0e0e0; padding: .3rem .5rem; text-align: left; vertical-align: top; }
-td { overflow-wrap: break-word; word-break: break-word; }
+td, h3, .card { overflow-wrap: anywhere; }  /* a 255-byte student name must not widen the page */
+td.id { white-space: nowrap; overflow-wrap: normal; } td.words { overflow-wrap: normal; }
 th { background: #f4f4f4; white-space: nowrap; }
 td.regions { border-bottom: 2px solid #ccc; padding-top: 0; }
 .num, .nowrap { white-space: nowrap; overflow-wrap: normal; }
@@ -187,7 +188,7 @@ def _pass_rate_table(graded: list[ClassRow]) -> str:
     rates = pass_rates(graded)
     if not rates:
         return "<p>No submission could be graded.</p>"
-    body = "".join(f"<tr><td>{_e(cid)}</td><td>{_e(name)}</td><td class=num>{passed}/{total}</td>"
+    body = "".join(f"<tr><td class=id>{_e(cid)}</td><td class=words>{_e(name)}</td><td class=num>{passed}/{total}</td>"
                    f"<td class=num>{100 * passed / total if total else 0:.0f}&nbsp;%</td></tr>"
                    for cid, name, passed, total in rates)
     return f"<table><tr><th>check</th><th>what it tests</th><th>passed</th><th>rate</th></tr>{body}</table>"
@@ -197,14 +198,15 @@ def _ungradable_table(ungradable: list[ClassRow]) -> str:
     if not ungradable:
         return "<p>Every submission could be graded.</p>"
     body = "".join(f"<tr><td>{_link(row)}</td><td class=problem>{_e(row.note())}</td></tr>" for row in ungradable)
-    return f"<table><tr><th>student</th><th>why it has no grade (counted as 0)</th></tr>{body}</table>"
+    return ("<table><colgroup><col style='width:30%'><col></colgroup>"
+            f"<tr><th>student</th><th>why it has no grade (counted as 0)</th></tr>{body}</table>")
 
 
 def _failures_table(graded: list[ClassRow]) -> str:
     failures = common_failures(graded)
     if not failures:
         return "<p>No check failed.</p>"
-    body = "".join(f"<tr><td class=num>{count}</td><td>{_e(cid)}</td><td>{_e(message)}</td></tr>"
+    body = "".join(f"<tr><td class=num>{count}</td><td class=words>{_e(cid)}</td><td class=words>{_e(message)}</td></tr>"
                    for count, cid, message in failures)
     return f"<table><tr><th>students</th><th>checks</th><th>message (an example)</th></tr>{body}</table>"
 
@@ -214,8 +216,9 @@ def _slowest_table(graded: list[ClassRow]) -> str:
     body = "".join(f"<tr><td>{_link(row)}</td><td class=num>{own:.2f} s</td><td class=num>{overhead:.1f} s</td>"
                    f"<td class=num>{row.report.duration_s:.1f} s</td></tr>"
                    for row in slowest for own, overhead in [timing(row)])
-    return ("<table><tr><th>student</th><th>its checks</th><th>grader overhead (start-up, queueing)</th>"
-            f"<th>total</th></tr>{body}</table>")
+    return ("<table><colgroup><col style='width:40%'><col><col><col></colgroup>"
+            "<tr><th>student</th><th class=num>its checks</th><th class=num>grader overhead (start-up, queueing)</th>"
+            f"<th class=num>total</th></tr>{body}</table>")
 
 
 def _similarity(pairs: list[Pair]) -> str:

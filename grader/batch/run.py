@@ -81,9 +81,10 @@ def run_batch(options: BatchOptions, executor: Executor, progress: bool = True) 
             if store.up_to_date(entry.student, sha256, version):
                 summary.up_to_date += 1
                 continue
-            tasks.append(GradeTask(entry.student, _task_filename(entry), one_line(student_id(str(entry.path.relative_to(submissions)))),
-                                   content, sha256, options.assignment, options.device, options.lang,
-                                   options.timeout_s, (str(out), str(submissions)), options.allow_weak_isolation))
+            shown = one_line(student_id(str(entry.path.relative_to(submissions))))
+            tasks.append(GradeTask(entry.student, _task_filename(entry), shown, content, sha256, options.assignment,
+                                   options.device, options.lang, options.timeout_s, (str(out), str(submissions)),
+                                   options.allow_weak_isolation))
         if summary.up_to_date:
             print(f"resuming: {summary.up_to_date} of {summary.students} already graded", file=sys.stderr)
         run_id = uuid.uuid4().hex

@@ -15,8 +15,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from grader.commands._options import fail, writable_folder
-from grader.engine import ASSIGNMENTS
+from grader.commands._options import ASSIGNMENTS, fail, writable_folder
 
 MANIFEST = ".gengrade-release.json"  # the files the last `gengrade assign` wrote into the folder
 GIT_ONLY = {".git", ".github", ".gitignore"}

@@ -4,10 +4,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from pathlib import Path
 
-from grader.commands._options import existing_folder, fail, positive_float, positive_int, writable_folder
-from grader.engine import ASSIGNMENTS, DEFAULT_TIMEOUT_S
+from grader.commands._options import (ASSIGNMENTS, DEFAULT_TIMEOUT_S, existing_folder, fail, positive_float,
+                                     positive_int, writable_folder)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

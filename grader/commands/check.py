@@ -13,8 +13,7 @@ import dataclasses
 import sys
 from pathlib import Path
 
-from grader.commands._options import fail, positive_float, writable_file
-from grader.engine import ASSIGNMENTS, DEFAULT_TIMEOUT_S
+from grader.commands._options import ASSIGNMENTS, DEFAULT_TIMEOUT_S, fail, positive_float, writable_file
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -6,8 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from grader.commands._options import fail, writable_folder
-from grader.engine import ASSIGNMENTS
+from grader.commands._options import ASSIGNMENTS, fail, writable_folder
 
 INSTALL_HELP = ("the student release to install, pinned: a git URL at a tag or commit "
                 "(git+https://github.com/COURSE/release@v1), or `.` when student repositories are made from "

@@ -4,8 +4,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from grader.commands._options import fail, positive_float, writable_file
-from grader.engine import ASSIGNMENTS
+from grader.commands._options import ASSIGNMENTS, fail, positive_float, writable_file
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -17,6 +17,12 @@ REPO = Path(__file__).resolve().parents[2]
 CORPUS = REPO / "tests" / "corpus" / "vae"
 STUDENTS = ("alice", "bob", "carol", "dave", "erin")
 GRADED = ("alice", "bob", "carol")  # dave's folder has no single candidate file; erin's file does not parse
+# Entries a hostile class folder holds, none of which reaches a worker: name on disk -> gradebook cell.
+LONG_NAME = os.fsdecode(b"\xff" * 200 + b"\n" + b"y" * 54)  # 255 bytes, not UTF-8, a newline
+HOSTILE = {"zed.py": "zed",                                          # a link to alice.py
+           "=cmd|' -C calc'!A0.py": "'=cmd|' -C calc'!A0",          # a formula (that does not parse)
+           LONG_NAME: "\\xff" * 200 + "\\n" + "y" * 54}           # a folder whose vae.py links to alice
+ROWS = (*STUDENTS, *HOSTILE.values())                              # the gradebook's student cells
 
 
 def gengrade_env() -> dict[str, str]:
@@ -41,6 +47,10 @@ def make_class(folder: Path) -> Path:
     shutil.copy(CORPUS / "correct_mlp.py", folder / "dave" / "train.py")
     (folder / "erin.py").write_text("def encode(x:\n    return x\n", encoding="utf-8")
     (folder / ".DS_Store").write_bytes(b"\0\1")  # not a student
+    (folder / "zed.py").symlink_to(folder / "alice.py")
+    (folder / "=cmd|' -C calc'!A0.py").write_text("def f(:\n", encoding="utf-8")
+    (folder / LONG_NAME).mkdir()
+    (folder / LONG_NAME / "vae.py").symlink_to(folder / "alice.py")
     return folder
 
 

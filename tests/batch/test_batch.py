@@ -7,7 +7,7 @@ import json
 
 from grader.batch.names import safe_filename
 from grader.sandbox import detect_isolation
-from tests.batch.conftest import GRADED, STUDENTS, gengrade
+from tests.batch.conftest import GRADED, HOSTILE, ROWS, gengrade
 
 
 def test_kill_resumes_without_regrading_and_loses_nothing(resumed_batch):
@@ -20,7 +20,7 @@ def test_kill_resumes_without_regrading_and_loses_nothing(resumed_batch):
     assert len(new_runs) == 1 and new_runs.isdisjoint({row[1] for row in before.values()})
     assert sorted(after) == sorted(GRADED)
     assert f"{len(GRADED) - len(before)} graded now, {len(before)} already graded" in second.stdout
-    assert f"{len(STUDENTS)} students:" in second.stdout and "2 not gradable" in second.stdout
+    assert f"{len(ROWS)} students:" in second.stdout and f"{len(ROWS) - len(GRADED)} not gradable" in second.stdout
 
 
 def test_killing_the_batch_kills_its_graders_and_sandboxes_at_once(resumed_batch):
@@ -34,7 +34,10 @@ def test_killing_the_batch_kills_its_graders_and_sandboxes_at_once(resumed_batch
 def test_gradebook_has_every_student_with_scores_per_check(resumed_batch):
     with open(resumed_batch["out"] / "gradebook.csv", encoding="utf-8") as handle:
         rows = {row["student"]: row for row in csv.DictReader(handle)}
-    assert sorted(rows) == sorted(STUDENTS)
+    assert sorted(rows) == sorted(ROWS)
+    for cell in HOSTILE.values():
+        assert rows[cell]["score"] == "0" and ("symbolic link" in rows[cell]["note"] or "does not parse" in rows[cell]["note"])
+    assert "\n" not in "".join(rows) and not any(cell.startswith(("=", "+", "-", "@")) for cell in rows)
     level = detect_isolation().value
     for student in ("alice", "carol"):
         assert rows[student]["score"] == rows[student]["max"] == "30" and rows[student]["isolation"] == level
@@ -52,7 +55,9 @@ def test_gradebook_has_every_student_with_scores_per_check(resumed_batch):
     with open(resumed_batch["out"] / "canvas.csv", encoding="utf-8") as handle:
         canvas = list(csv.reader(handle))
     assert canvas[1][0] == "Points Possible" and canvas[1][-1] == "30"
-    assert {r[3]: r[-1] for r in canvas[2:]} == {s: rows[s]["score"] for s in STUDENTS}
+    assert {r[3]: r[-1] for r in canvas[2:]} == {s: rows[s]["score"] for s in ROWS}
+    feedback = sorted((resumed_batch["out"] / "feedback").iterdir())
+    assert len(feedback) == 2 * len(ROWS) and all(len(p.name.encode()) < 64 for p in feedback)
 
 
 def test_feedback_is_what_gengrade_check_reports(resumed_batch, corpus_class, tmp_path):

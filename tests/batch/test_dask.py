@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from tests.batch.conftest import GRADED, STUDENTS, gengrade, stored_rows
+from tests.batch.conftest import GRADED, ROWS, gengrade, stored_rows
 
 distributed = pytest.importorskip("distributed", reason="the dask extra (pip install 'gengrade[dask]') is not installed")
 
@@ -29,5 +29,5 @@ def test_dask_executor_resumes_the_local_store_and_regrades_a_changed_submission
     assert {s: after[s] for s in after if s != "bob"} == {s: before[s] for s in before if s != "bob"}
     with open(out / "gradebook.csv", encoding="utf-8") as handle:
         rows = {row["student"]: row for row in csv.DictReader(handle)}
-    assert sorted(rows) == sorted(STUDENTS)
+    assert sorted(rows) == sorted(ROWS)
     assert rows["bob"]["test_kl_divergence"] == "0" and float(rows["bob"]["score"]) < 30

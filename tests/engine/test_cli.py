@@ -142,3 +142,15 @@ def test_terminal_and_reports_show_escape_sequences_as_text(tmp_path):
     assert "\x1b" not in result.stdout and "\u202e" not in result.stdout and "\\x1b[31mfake" in result.stdout
     report = json.loads(json_path.read_text(encoding="utf-8"))
     assert not any("\x1b" in c["message"] for c in report["checks"])
+
+
+def test_the_command_line_knows_the_engines_assignments_without_importing_it():
+    from grader import engine
+    from grader.commands import _options
+
+    assert _options.ASSIGNMENTS == engine.ASSIGNMENTS and _options.DEFAULT_TIMEOUT_S == engine.DEFAULT_TIMEOUT_S
+    started = subprocess.run([sys.executable, "-X", "importtime", "-m", "grader", "check", "/nonexistent.py", "-a", "vae"],
+                             capture_output=True, text=True, timeout=120)
+    assert started.returncode == 2 and "does not exist" in started.stderr
+    imported = {line.split("|")[-1].strip() for line in started.stderr.splitlines() if line.startswith("import time:")}
+    assert not {"grader.engine", "torch", "pytest", "numpy"} & imported, "a bad path must be answered without them"
