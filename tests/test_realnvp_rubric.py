@@ -203,6 +203,21 @@ def test_answers_a_worker_helper_forged_are_suspect():
     assert caught.value.message_id == "realnvp.integrity.answers" and caught.value.integrity
 
 
+def test_a_stochastic_forward_is_named_not_called_a_forgery():
+    """Dropout left in forward makes two calls on one batch differ: a catalogued mistake, never `suspect`."""
+
+    class Dropping(_Smooth):
+        def forward(self, x):
+            y, log_det = super().forward(x)
+            return torch.nn.functional.dropout(y, 0.5, training=True), log_det
+
+    torch.manual_seed(0)
+    sub = _local(Dropping())
+    with pytest.raises(CheckFailed) as caught:
+        rubric._jacobian(sub, sub.layer, torch.randn(2, 4), "layer")
+    assert caught.value.message_id == "realnvp.not_deterministic" and not caught.value.integrity
+
+
 def test_moving_weights_leaves_frozen_parameters_and_buffers_alone():
     module = load_trusted(CORPUS / "idiom_frozen_parameter_mask.py")
     sub = LocalSubmission(module)
