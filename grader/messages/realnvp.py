@@ -258,7 +258,7 @@ KO = {
         "없습니다.",
     "realnvp.coupling.unconditioned":
         "AffineCoupling (mask {mask}): mask 0 출력이 mask 1 입력 어느 것에도 영향을 받지 않습니다. 즉 scale과 "
-        "shift가 바뀌지 않는 성분에 조건화되어 있지 않습니다. scale과 shift 네트워크의 입력으로 x * mask를 넣으세요.",
+        "shift 값이 바뀌지 않는 성분에 조건화되어 있지 않습니다. scale과 shift 네트워크의 입력으로 x * mask를 넣으세요.",
     "realnvp.every_dim":
         "RealNVP(dim={dim}, n_layers={layers}): z의 {rows}번 차원은 입력과 똑같고 (dz_i/dx = e_i, 즉 어느 coupling도 "
         "변환하지 않음), x의 {cols}번 차원은 다른 어떤 차원에도 영향을 주지 않습니다. mask 값은 층마다 m, 1 - m, m, ... "
@@ -268,9 +268,9 @@ KO = {
         "표준정규분포의 정규화 상수 -D/2 * log(2 pi)가 빠졌다는 뜻입니다 (받은 값 {got}, 기대값 {expected}).",
     "realnvp.log_prob.no_log_det":
         "RealNVP.log_prob: 결과가 z의 기저 로그 밀도뿐입니다 (받은 값 {got}, 기대값 {expected}). 변수 변환 공식 "
-        "log p(x) = log N(z; 0, I) + log|det dz/dx|에 따라 forward의 log_det을 더하세요.",
+        "log p(x) = log N(z; 0, I) + log|det dz/dx|에 따라 forward의 log_det 값을 더하세요.",
     "realnvp.log_prob.log_det_sign":
-        "RealNVP.log_prob: log_det을 빼고 있습니다 (받은 값 {got}, 기대값 {expected}). 변수 변환 공식은 forward의 "
+        "RealNVP.log_prob: log_det 값을 빼고 있습니다 (받은 값 {got}, 기대값 {expected}). 변수 변환 공식은 forward의 "
         "로그 행렬식을 더합니다: log p(x) = log N(z; 0, I) + log_det.",
     "realnvp.log_prob.mean_over_dims":
         "RealNVP.log_prob: 기저 로그 밀도를 차원에 걸쳐 평균 내고 있습니다 (받은 값 {got}, 기대값 {expected}). "
@@ -281,23 +281,23 @@ KO = {
     "realnvp.sample.nonfinite":
         "forward(sample(n)) 결과에 NaN이나 inf가 있습니다. sample 함수가 만든 점을 forward로 다시 보낼 수 없습니다.",
     "realnvp.sample.distribution":
-        "forward(sample({n}))는 sample 함수가 뽑은 표준정규 잡음과 정확히 같아야 하는데, 결과가 N(0, I)를 따르지 "
+        "forward(sample({n}))의 결과는 sample 함수가 뽑은 표준정규 잡음과 정확히 같아야 하는데, 결과가 N(0, I)를 따르지 "
         "않습니다. {k}번 좌표의 평균은 {mean:.3f}, 표준편차는 {std:.3f}이고 (KS p = {p:.2g}), |z|^2의 평균은 "
         "{norm:.2f}입니다 (기대값 {dim}, KS p = {p_norm:.2g}). sample 함수는 고정된 표준정규 기저 분포에서 "
         "torch.randn(n, dim)으로 z를 뽑아 inverse(z)를 반환해야 합니다. z를 그대로 반환하거나 forward(z)를 반환하면 "
         "안 되고, temperature도 쓰지 않으며, inverse 메서드는 forward를 정확히 되돌려야 합니다.",
     "realnvp.training.nonfinite":
-        "-log_prob(x).mean()으로 RealNVP를 학습하던 중 {step}번째 단계에서 NaN 또는 inf가 나왔습니다 "
+        "RealNVP 모델을 -log_prob(x).mean() 손실로 학습하던 중 {step}번째 단계에서 NaN 또는 inf가 나왔습니다 "
         "(손실 {losses}).",
     "realnvp.training.no_decrease":
-        "여러분의 -log_prob(x).mean()으로 Adam을 {steps}단계 돌린 뒤, 실제 음의 로그 우도(여러분의 log_prob이 아니라 "
+        "여러분의 -log_prob(x).mean() 손실로 Adam을 {steps}단계 돌린 뒤, 실제 음의 로그 우도(여러분의 log_prob이 아니라 "
         "forward의 야코비안으로 계산)는 학습 전 {before:.3f}, 학습 후 {after:.3f}입니다. 적어도 0.5 nat은 줄어야 "
         "합니다. 여러분의 손실은 학습 전 {first:.3f}, 학습 후 {last:.3f}입니다. 즉 log_prob 메서드가 정의하는 손실이 forward 메서드가 계산하는 "
         "flow의 음의 로그 우도와 다르다는 뜻입니다. log_prob 메서드가 모든 층의 로그 행렬식을 forward 방향의 부호로, "
         "샘플마다 더하는지 확인하세요.",
     "realnvp.unchanged":
         "{what}: 가중치를 초기값에서 옮겼는데도 입력을 그대로 돌려줍니다 (가장 큰 변화 {worst:.3g}). flow의 각 층은 "
-        "변환하기로 되어 있는 데이터를 실제로 변환하고, 그에 맞는 로그 행렬식을 내야 합니다. 항등 사상이나 autograd "
+        "변환하기로 되어 있는 데이터를 실제로 변환하고, 그에 맞는 로그 행렬식을 내야 합니다. 항등 사상이나 autograd"
         "에만 변환된 것처럼 보이는 값으로는 이 항목의 점수를 받을 수 없습니다.",
     "realnvp.not_invertible":
         "{what}: 샘플 {sample}에서 forward의 야코비안(출력으로 계산한 중앙 차분)이 특이행렬이라 log|det J|가 "
@@ -324,16 +324,16 @@ KO = {
         "매개변수(학습되는 평균이나 스케일)를 가진 기저 분포에서 뽑고 있습니다. 규약의 기저 분포는 고정된 "
         "N(0, I)입니다.",
     "realnvp.training.direction":
-        "여러분의 -log_prob(x).mean()으로 Adam을 {steps}단계 돌린 뒤, 실제 음의 로그 우도(여러분의 log_prob이 아니라 "
+        "여러분의 -log_prob(x).mean() 손실로 Adam을 {steps}단계 돌린 뒤, 실제 음의 로그 우도(여러분의 log_prob이 아니라 "
         "forward의 야코비안으로 계산)는 학습 전 {before:.3f}, 학습 후 {after:.3f}입니다. 적어도 0.5 nat은 줄어야 "
         "합니다 (여러분의 손실: {first:.3f} -> {last:.3f}). forward 메서드가 돌려주는 log_det 값의 부호가, 그 메서드가 실제로 계산하는 사상의 "
         "로그 행렬식과 반대입니다. forward와 inverse 메서드가 뒤바뀌었거나(forward 메서드는 데이터를 잠재 공간으로, x -> z 방향으로 "
         "보내야 함) 로그 행렬식이 반대 방향의 것이어서, 학습이 엉뚱한 부피 변화를 보상합니다.",
     "realnvp.training.no_log_det":
-        "여러분의 -log_prob(x).mean()으로 Adam을 {steps}단계 돌린 뒤, 실제 음의 로그 우도는 학습 전 "
+        "여러분의 -log_prob(x).mean() 손실로 Adam을 {steps}단계 돌린 뒤, 실제 음의 로그 우도는 학습 전 "
         "{before:.3f}, 학습 후 {after:.3f}입니다 (여러분의 손실: {first:.3f} -> {last:.3f}). 적어도 0.5 nat은 줄어야 합니다. "
         "지금 log_prob 메서드는 z의 기저 밀도뿐이라, 이를 최대화하면 z를 0 쪽으로 줄이기만 합니다. 변수 변환 공식에 따라 "
-        "forward의 log_det을 더하세요.",
+        "forward의 log_det 값을 더하세요.",
     "realnvp.device":
         "{what}: 모델과 입력은 {expected}에 있는데 반환된 텐서는 {got}에 있습니다. 텐서는 device=x.device(또는 "
         "`device` 인자)로 만들고, 장치를 코드에 고정하지 마세요.",
@@ -354,7 +354,7 @@ KO = {
         "bits_per_dim(log_prob={log_prob}, dim={dim}): 결과가 차원당 값이 아니라 이미지 하나당 값입니다 (받은 값 "
         "{got}, 기대값 {expected}). dim * log 2로 나누세요.",
     "realnvp.bpd.sign":
-        "bits_per_dim(log_prob={log_prob}, dim={dim}): +log_prob을 쓰고 있습니다 (받은 값 {got}, 기대값 "
+        "bits_per_dim(log_prob={log_prob}, dim={dim}): +log_prob 값을 쓰고 있습니다 (받은 값 {got}, 기대값 "
         "{expected}). 차원당 비트 수는 음의 로그 우도를 재는 값이므로 (-log_prob + dim * log 256) / (dim * log 2)입니다.",
     "realnvp.bpd.other":
         "bits_per_dim(log_prob={log_prob}, dim={dim}): 반환값이 {got}입니다. 원소별로 "
