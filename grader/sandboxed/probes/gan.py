@@ -1,28 +1,28 @@
 """Worker-side helpers for the GAN rubric.
 
-`train_step` is only observable from inside: which optimizer stepped when, what each
-network's parameters and gradients were at that moment, what D saw. These probes
-record exactly that with optimizer step hooks and forward hooks, and hand back raw
-numbers; the checks in grader/checks/gan.py decide.
+What happens *inside* train_step (which optimizer stepped when, with which gradient, what D saw) is only
+observable from inside the worker. The recorder below installs hooks on G, D and both optimizers between
+two probe calls; the grader calls the student's train_step itself in between, like any other call. What
+the recorder reports is a claim: the checks (grader/checks/gan.py) cross-check it against answers they get
+themselves (G and D on probe inputs before and after, D on the inputs the recorder says it saw, the floats
+train_step returned).
+
+The recorder never builds a full gradient vector on the wire: every gradient is a sketch, its values at a
+fixed random subset of parameter coordinates (a standard DCGAN has millions of parameters). It reads every
+parameter, frozen or not (`requires_grad_(False)` and Lightning-style toggling change which ones take part
+between steps). A failure inside a hook is kept and reported, never raised into the student's code.
+It computes no loss: for each D call it reports sums of the Jacobian of the logits weighted by s(l) and by
+s(-l) (s the logistic function) over real and over fake rows; the grader's oracles assemble gradients.
 """
 from __future__ import annotations
 
 from typing import Any, Callable
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
-
-
-def _flat(tensors: list[torch.Tensor | None], like: list[torch.Tensor]) -> torch.Tensor:
-    """Concatenate gradients into one CPU vector (missing ones count as zeros)."""
-    parts = [(t if t is not None else torch.zeros_like(p)).detach().reshape(-1) for t, p in zip(tensors, like)]
-    return torch.cat(parts).to("cpu", torch.float64) if parts else torch.zeros(0, dtype=torch.float64)
-
-
-def _params(model: nn.Module) -> list[torch.Tensor]:
-    return [p for p in model.parameters() if p.requires_grad]
+SKETCH = 2048     # random coordinates per network: a wrong gradient differs in almost all of them
+PER_TENSOR = 4    # and this many of every parameter tensor
 
 
 def loss_and_grads(loss_fn: Callable[..., Any], *logits: torch.Tensor) -> dict[str, Any]:
@@ -45,214 +45,274 @@ def loss_and_grads(loss_fn: Callable[..., Any], *logits: torch.Tensor) -> dict[s
     return report
 
 
+class _Light(torch.optim.Optimizer):
+    """A torch.optim.Optimizer whose methods skip the `torch._disable_dynamo` wrappers of the stock
+    ones: their first call imports torch._dynamo, which costs about as much as importing torch.
+    Everything train_step may use is there: zero_grad, step (with step hooks), param_groups, state."""
+
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
+        group = dict(param_group)
+        params = group["params"]
+        group["params"] = [params] if isinstance(params, torch.Tensor) else list(params)
+        for name, default in self.defaults.items():
+            group.setdefault(name, default)
+        self.param_groups.append(group)
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                if set_to_none:
+                    p.grad = None
+                else:
+                    p.grad.detach_()
+                    p.grad.zero_()
+
+    @torch.no_grad()
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is not None:
+                    self._update(p, p.grad, group)
+        return loss
+
+    def _update(self, p: torch.Tensor, grad: torch.Tensor, group: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+
+class SGD(_Light):
+    """Plain SGD: a step moves exactly the parameters that have a gradient, by lr times it."""
+
+    def __init__(self, params: Any, lr: float):
+        super().__init__(params, {"lr": lr})
+
+    def _update(self, p: torch.Tensor, grad: torch.Tensor, group: dict[str, Any]) -> None:
+        p.add_(grad, alpha=-group["lr"])
+
+
+class Adam(_Light):
+    """Adam (Kingma & Ba 2015) with the DCGAN betas."""
+
+    def __init__(self, params: Any, lr: float, betas: tuple[float, float] = (0.5, 0.999), eps: float = 1e-8):
+        super().__init__(params, {"lr": lr, "betas": betas, "eps": eps})
+
+    def _update(self, p: torch.Tensor, grad: torch.Tensor, group: dict[str, Any]) -> None:
+        state = self.state[p]
+        if not state:
+            state.update(t=0, m=torch.zeros_like(p), v=torch.zeros_like(p))
+        b1, b2 = group["betas"]
+        state["t"] += 1
+        state["m"].mul_(b1).add_(grad, alpha=1 - b1)
+        state["v"].mul_(b2).addcmul_(grad, grad, value=1 - b2)
+        m_hat = state["m"] / (1 - b1 ** state["t"])
+        v_hat = state["v"] / (1 - b2 ** state["t"])
+        p.sub_(group["lr"] * m_hat / (v_hat.sqrt() + group["eps"]))
+
+
+def optimizers(generator: nn.Module, discriminator: nn.Module, kind: str, lr_g: float,
+               lr_d: float) -> tuple[torch.optim.Optimizer, torch.optim.Optimizer]:
+    """opt_g and opt_d for the grader to hand to train_step: plain SGD or Adam."""
+    make = SGD if kind == "sgd" else Adam
+    return make(generator.parameters(), lr=lr_g), make(discriminator.parameters(), lr=lr_d)
+
+
+class _Sketch:
+    """A fixed random subset of a network's parameter coordinates (all parameters, frozen ones too)."""
+
+    def __init__(self, model: nn.Module, seed: int, size: int = SKETCH):
+        self.params = list(model.parameters())
+        sizes = [p.numel() for p in self.params]
+        total = sum(sizes)
+        generator = torch.Generator().manual_seed(seed)
+        chosen = torch.randint(max(total, 1), (min(size, total),), generator=generator)
+        self.local: list[torch.Tensor] = []
+        start = 0
+        for n in sizes:
+            # a few coordinates of every tensor, so that a gradient living in one small tensor
+            # (a lone bias) is seen too, plus this tensor's share of the global random subset
+            own = torch.randint(max(n, 1), (min(n, PER_TENSOR),), generator=generator)
+            inside = chosen[(chosen >= start) & (chosen < start + n)] - start
+            self.local.append(torch.cat([own, inside]).unique())
+            start += n
+
+    def of(self, tensors: list[torch.Tensor | None]) -> torch.Tensor:
+        parts = [torch.zeros(len(idx), dtype=torch.float64) if t is None
+                 else t.detach().reshape(-1)[idx.to(t.device)].to("cpu", torch.float64)
+                 for t, idx in zip(tensors, self.local)]
+        return torch.cat(parts) if parts else torch.zeros(0, dtype=torch.float64)
+
+    def copy(self) -> list[torch.Tensor]:
+        return [p.detach().clone() for p in self.params]
+
+    def moved(self, before: list[torch.Tensor]) -> float:
+        """Largest change of any parameter coordinate since `before` (exact, not sketched)."""
+        changes = [float((p.detach() - b).abs().max()) for p, b in zip(self.params, before) if p.numel()]
+        return max(changes, default=0.0)
+
+
 class _Recorder:
-    """Hooks on G, D and both optimizers that log one or more train_step calls."""
+    """Hooks on G, D and both optimizers that log one train_step call."""
 
     def __init__(self, generator: nn.Module, discriminator: nn.Module, opt_g: torch.optim.Optimizer,
-                 opt_d: torch.optim.Optimizer, real: torch.Tensor, with_grads: bool = True):
-        self.G, self.D, self.real = generator, discriminator, real
-        self.with_grads = with_grads
+                 opt_d: torch.optim.Optimizer, real: torch.Tensor, seed: int):
+        self.G, self.D = generator, discriminator
+        self.sketch_g, self.sketch_d = _Sketch(generator, seed), _Sketch(discriminator, seed + 1)
         self.real_rows = real.detach().reshape(real.size(0), -1)
+        self.fault: str | None = None
         self.call: dict[str, Any] = {}
         self.handles = [
-            generator.register_forward_hook(self._on_g),
-            discriminator.register_forward_hook(self._on_d),
-            opt_d.register_step_pre_hook(lambda *_: self._on_step("d", "pre")),
-            opt_d.register_step_post_hook(lambda *_: self._on_step("d", "post")),
-            opt_g.register_step_pre_hook(lambda *_: self._on_step("g", "pre")),
-            opt_g.register_step_post_hook(lambda *_: self._on_step("g", "post")),
+            generator.register_forward_hook(self._guard(self._on_g)),
+            discriminator.register_forward_hook(self._guard(self._on_d)),
+            opt_d.register_step_pre_hook(self._guard(lambda *_: self._on_step("d", "pre"))),
+            opt_d.register_step_post_hook(self._guard(lambda *_: self._on_step("d", "post"))),
+            opt_g.register_step_pre_hook(self._guard(lambda *_: self._on_step("g", "pre"))),
+            opt_g.register_step_post_hook(self._guard(lambda *_: self._on_step("g", "post"))),
         ]
+
+    def _guard(self, hook: Callable[..., None]) -> Callable[..., None]:
+        """A hook that never raises into the student's code: the first failure is reported instead."""
+
+        def guarded(*args: Any) -> None:
+            try:
+                hook(*args)
+            except Exception as exc:  # the grader's own failure, reported as such by the check
+                if self.fault is None:
+                    self.fault = f"{type(exc).__name__}: {exc}"[:300]
+        return guarded
 
     def close(self) -> None:
         for handle in self.handles:
             handle.remove()
 
-    # -- one train_step call ---------------------------------------------------------
     def begin(self) -> None:
-        self.call = {"events": [], "d_calls": [], "g_calls": [], "snap": self._snapshot(), "pre": None}
-
-    def _snapshot(self) -> tuple[torch.Tensor, torch.Tensor]:
-        g = torch.cat([p.detach().reshape(-1) for p in _params(self.G)]).to("cpu", torch.float64).clone()
-        d = torch.cat([p.detach().reshape(-1) for p in _params(self.D)]).to("cpu", torch.float64).clone()
-        return g, d
+        self.call = {"events": [], "d_calls": [], "g_calls": [], "pre": None,
+                     "start_g": self.sketch_g.copy(), "start_d": self.sketch_d.copy()}
+        self.call["last_g"], self.call["last_d"] = self.call["start_g"], self.call["start_d"]
 
     def _on_g(self, module: nn.Module, inputs: tuple, output: Any) -> None:
-        if not self.call or not isinstance(output, torch.Tensor):
+        if not self.call or not isinstance(output, torch.Tensor) or not output.dim():
             return
         z = inputs[0] if inputs and isinstance(inputs[0], torch.Tensor) else None
         self.call["g_calls"].append({
             "phase": len(self.call["events"]),
-            "z": None if z is None else z.detach().to("cpu", torch.float64).clone(),
+            "z": None if z is None else z.detach().to("cpu").clone(),
             "z_device": None if z is None else str(z.device),
-            "out": output.detach().reshape(output.size(0), -1).to("cpu", torch.float64).clone(),
+            "out": output.detach().to("cpu").clone(),
         })
 
     def _on_d(self, module: nn.Module, inputs: tuple, output: Any) -> None:
-        if not self.call or not isinstance(output, torch.Tensor) or not inputs:
+        if not self.call or not isinstance(output, torch.Tensor) or not inputs or not isinstance(inputs[0], torch.Tensor):
             return
         x = inputs[0]
-        rows = x.detach().reshape(x.size(0), -1)
-        logits = output.reshape(-1)
-        if logits.numel() != rows.size(0):
+        if not x.dim() or output.reshape(-1).numel() != x.size(0):
             return
+        rows = x.detach().reshape(x.size(0), -1)
         if rows.size(1) == self.real_rows.size(1):
             is_real = (rows[:, None, :] == self.real_rows[None, :, :]).all(-1).any(-1)
         else:
             is_real = torch.zeros(rows.size(0), dtype=torch.bool, device=rows.device)
-        made_here = [c["out"] for c in self.call["g_calls"] if c["out"].size(1) == rows.size(1)]
-        fake_rows = rows[~is_real].to("cpu", torch.float64)
+        made_here = [c["out"].reshape(c["out"].size(0), -1) for c in self.call["g_calls"]]
+        made_here = [m for m in made_here if m.size(1) == rows.size(1)]
+        fake_rows = rows[~is_real].to("cpu")
+        fresh = 0
         if made_here and fake_rows.numel():
-            outs = torch.cat(made_here)
+            outs = torch.cat(made_here).to(fake_rows.dtype)
             fresh = int(((fake_rows[:, None, :] - outs[None, :, :]).abs().amax(-1) < 1e-6).any(-1).sum())
-        else:
-            fresh = 0
+        logits = output.reshape(-1)
         record: dict[str, Any] = {
             "phase": len(self.call["events"]),
-            "fresh_fake_rows": fresh,
+            "input": x.detach().to("cpu").clone(),
             "logits": logits.detach().to("cpu", torch.float64).clone(),
             "is_real": is_real.to("cpu"),
-            "input_requires_grad": bool(x.requires_grad),
+            "fresh_fake_rows": fresh,
         }
-        if self.with_grads:
-            record.update(self._loss_grads(logits, is_real))
+        record.update(self._jacobian_sums(logits, is_real))
         self.call["d_calls"].append(record)
 
-    def _loss_grads(self, logits: torch.Tensor, is_real: torch.Tensor) -> dict[str, torch.Tensor]:
-        """Gradients, w.r.t. D's and G's parameters, of the per-row loss terms summed over
-        this call's real rows and fake rows; autograd.grad leaves the student's .grad alone."""
-        d_params, g_params = _params(self.D), _params(self.G)
-        terms = {
-            "real_d": F.softplus(-logits[is_real]).sum(),   # -log sigmoid(D(x)), label 1
-            "fake_d": F.softplus(logits[~is_real]).sum(),   # -log(1 - sigmoid(D(G(z)))), label 0
-            "fake_g": F.softplus(-logits[~is_real]).sum(),  # non-saturating: -log sigmoid(D(G(z)))
-        }
-        out = {}
-        for name, term in terms.items():
-            if not term.requires_grad:
-                out[name + "_gradD"] = _flat([None] * len(d_params), d_params)
-                out[name + "_gradG"] = _flat([None] * len(g_params), g_params)
-                continue
-            grads = torch.autograd.grad(term, d_params + g_params, retain_graph=True, allow_unused=True)
-            out[name + "_gradD"] = _flat(list(grads[:len(d_params)]), d_params)
-            out[name + "_gradG"] = _flat(list(grads[len(d_params):]), g_params)
+    def _jacobian_sums(self, logits: torch.Tensor, is_real: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Sketches of sum_rows w(l) dl/dθ for D's and G's parameters: w = s(-l) over real rows, s(l) and
+        s(-l) over fake rows. autograd.grad leaves the student's .grad alone; frozen parameters get zeros."""
+        out: dict[str, torch.Tensor] = {}
+        d_params, g_params = self.sketch_d.params, self.sketch_g.params
+        live = [p for p in d_params + g_params if p.requires_grad]
+        after_d = any(e["kind"] == "d" for e in self.call["events"])
+        for key, rows, sign in (("real_neg", is_real, -1.0), ("fake_pos", ~is_real, 1.0), ("fake_neg", ~is_real, -1.0)):
+            grads: dict[int, torch.Tensor] = {}
+            # after D's step only the generator's loss can follow: the s(l) sums (D's loss) are not needed
+            needed = not (after_d and key == "fake_pos")
+            if needed and logits.requires_grad and bool(rows.any()) and live:
+                weights = torch.where(rows, torch.sigmoid(sign * logits.detach()), torch.zeros_like(logits))
+                # a scalar, not grad_outputs=weights: the latter imports sympy (seconds) on first use
+                found = torch.autograd.grad((logits * weights).sum(), live, retain_graph=True, allow_unused=True)
+                grads = {id(p): g for p, g in zip(live, found) if g is not None}
+            out[key + "_D"] = self.sketch_d.of([grads.get(id(p)) for p in d_params])
+            out[key + "_G"] = self.sketch_g.of([grads.get(id(p)) for p in g_params])
         return out
 
     def _on_step(self, kind: str, when: str) -> None:
         if not self.call:
             return
-        snap = self._snapshot()
+        call = self.call
         if when == "pre":
-            before = self.call["snap"]
             event = {
                 "kind": kind,
                 # parameter change since the previous step ended (or the call began)
-                "moved_between_g": float((snap[0] - before[0]).abs().max()) if snap[0].numel() else 0.0,
-                "moved_between_d": float((snap[1] - before[1]).abs().max()) if snap[1].numel() else 0.0,
-                "grad_g": _flat([p.grad for p in _params(self.G)], _params(self.G)),
-                "grad_d": _flat([p.grad for p in _params(self.D)], _params(self.D)),
+                "moved_between_g": self.sketch_g.moved(call["last_g"]),
+                "moved_between_d": self.sketch_d.moved(call["last_d"]),
+                "grad_g": self.sketch_g.of([p.grad for p in self.sketch_g.params]),
+                "grad_d": self.sketch_d.of([p.grad for p in self.sketch_d.params]),
             }
-            self.call["pre"] = (event, snap)
+            call["pre"] = (event, self.sketch_g.copy(), self.sketch_d.copy())
         else:
-            event, pre_snap = self.call["pre"]
-            event["moved_g"] = float((snap[0] - pre_snap[0]).abs().max()) if snap[0].numel() else 0.0
-            event["moved_d"] = float((snap[1] - pre_snap[1]).abs().max()) if snap[1].numel() else 0.0
-            self.call["events"].append(event)
-        self.call["snap"] = snap
+            event, before_g, before_d = call["pre"]
+            event["moved_g"] = self.sketch_g.moved(before_g)
+            event["moved_d"] = self.sketch_d.moved(before_d)
+            call["events"].append(event)
+            call["last_g"], call["last_d"] = self.sketch_g.copy(), self.sketch_d.copy()
 
-    def end(self, returned: Any) -> dict[str, Any]:
-        """Summarise the call: events, and the expected gradients and losses of each phase."""
+    def end(self) -> dict[str, Any]:
         call, self.call = self.call, {}
-        final = self._snapshot()
-        after = call["snap"]
-        summary: dict[str, Any] = {
-            "events": [{k: v for k, v in e.items()} for e in call["events"]],
-            "moved_after_last_step_g": float((final[0] - after[0]).abs().max()) if final[0].numel() else 0.0,
-            "moved_after_last_step_d": float((final[1] - after[1]).abs().max()) if final[1].numel() else 0.0,
-            "returned_type": type(returned).__name__,
-            "returned_types": [type(v).__name__ for v in returned] if isinstance(returned, (tuple, list)) else [],
-            "returned_values": [_number(v) for v in returned] if isinstance(returned, (tuple, list)) else [],
-            "d_calls": [{"phase": c["phase"], "logits": c["logits"], "is_real": c["is_real"],
-                         "input_requires_grad": c["input_requires_grad"], "fresh_fake_rows": c["fresh_fake_rows"]}
-                        for c in call["d_calls"]],
-            "g_calls": [{"phase": c["phase"], "z": c["z"], "z_device": c["z_device"], "out": c["out"]}
-                        for c in call["g_calls"]],
+        if not call:
+            return {"fault": self.fault or "the recording was not started"}
+        return {
+            "events": call["events"],
+            "moved_after_last_step_g": self.sketch_g.moved(call["last_g"]),
+            "moved_after_last_step_d": self.sketch_d.moved(call["last_d"]),
+            "moved_total_g": self.sketch_g.moved(call["start_g"]),
+            "moved_total_d": self.sketch_d.moved(call["start_d"]),
+            "d_calls": call["d_calls"],
+            "g_calls": call["g_calls"],
+            "fault": self.fault,
         }
-        if self.with_grads:
-            summary["expected"] = self._expected(call)
-        return summary
-
-    def _expected(self, call: dict[str, Any]) -> dict[str, Any]:
-        """What D's gradient at opt_d.step and G's at opt_g.step would be if they came
-        from the mean-BCE losses of the D calls made in their phase."""
-        kinds = [e["kind"] for e in call["events"]]
-        d_at = kinds.index("d") if "d" in kinds else len(kinds)
-        g_at = kinds.index("g") if "g" in kinds else len(kinds)
-        d_phase = [c for c in call["d_calls"] if c["phase"] <= d_at]
-        g_phase = [c for c in call["d_calls"] if c["phase"] > d_at and c["phase"] <= g_at] if d_at < g_at else []
-        n_real = sum(int(c["is_real"].sum()) for c in d_phase)
-        n_fake = sum(int((~c["is_real"]).sum()) for c in d_phase)
-        n_fake_g = sum(int((~c["is_real"]).sum()) for c in g_phase)
-        grad_d = sum((c["real_d_gradD"] / max(n_real, 1) + c["fake_d_gradD"] / max(n_fake, 1) for c in d_phase),
-                     torch.zeros_like(_flat([None] * len(_params(self.D)), _params(self.D))))
-        grad_d_on_g = sum((c["real_d_gradG"] / max(n_real, 1) + c["fake_d_gradG"] / max(n_fake, 1) for c in d_phase),
-                          torch.zeros_like(_flat([None] * len(_params(self.G)), _params(self.G))))
-        grad_g = sum((c["fake_g_gradG"] / max(n_fake_g, 1) for c in g_phase),
-                     torch.zeros_like(_flat([None] * len(_params(self.G)), _params(self.G))))
-        return {"n_real_d": n_real, "n_fake_d": n_fake, "n_fake_g": n_fake_g, "n_d_calls_g_phase": len(g_phase),
-                "grad_d": grad_d, "grad_g": grad_g, "grad_d_on_g": grad_d_on_g}
 
 
-def _number(value: Any) -> float | None:
-    if isinstance(value, torch.Tensor) and value.numel() == 1:
-        return float(value.detach())
-    if isinstance(value, (int, float)):
-        return float(value)
-    return None
+_ACTIVE: dict[int, _Recorder] = {}
 
 
-def trace_train_step(train_step: Callable[..., Any], generator: nn.Module, discriminator: nn.Module,
-                     real: torch.Tensor, latent_dim: int, calls: int = 2, lr: float = 0.05) -> list[dict[str, Any]]:
-    """Run the student's train_step `calls` times with plain SGD optimizers (so a step
-    moves exactly the parameters that have a gradient) and record each call."""
-    opt_g = torch.optim.SGD(generator.parameters(), lr=lr)
-    opt_d = torch.optim.SGD(discriminator.parameters(), lr=lr)
-    recorder = _Recorder(generator, discriminator, opt_g, opt_d, real)
-    summaries = []
+def start_recording(generator: nn.Module, discriminator: nn.Module, opt_g: torch.optim.Optimizer,
+                    opt_d: torch.optim.Optimizer, real: torch.Tensor, seed: int) -> int:
+    """Install the hooks for the next train_step call; returns the token stop_recording takes."""
+    recorder = _Recorder(generator, discriminator, opt_g, opt_d, real, seed)
+    recorder.begin()
+    token = len(_ACTIVE) + 1
+    _ACTIVE[token] = recorder
+    return token
+
+
+def stop_recording(token: int) -> dict[str, Any]:
+    """Remove the hooks and report what they saw (always, also after train_step raised)."""
+    recorder = _ACTIVE.pop(token, None)
+    if recorder is None:
+        return {"fault": "no recording with this token"}
     try:
-        for _ in range(calls):
-            recorder.begin()
-            returned = train_step(generator, discriminator, opt_g, opt_d, real, latent_dim)
-            summaries.append(recorder.end(returned))
+        return recorder.end()
     finally:
         recorder.close()
-    return summaries
-
-
-def training_curve(train_step: Callable[..., Any], generator: nn.Module, discriminator: nn.Module,
-                   real: torch.Tensor, latent_dim: int, steps: int, lr_g: float, lr_d: float,
-                   eval_seed: int = 0) -> dict[str, list[float]]:
-    """Train with Adam (lr 0 freezes a network) and after every step measure the true
-    D loss and G loss on the fixed real batch and a fixed batch of latents."""
-    opt_g = torch.optim.Adam(generator.parameters(), lr=lr_g, betas=(0.5, 0.999))
-    opt_d = torch.optim.Adam(discriminator.parameters(), lr=lr_d, betas=(0.5, 0.999))
-    z = torch.randn(real.size(0), latent_dim, generator=torch.Generator().manual_seed(eval_seed)).to(real.device)
-
-    def evaluate() -> tuple[float, float]:
-        with torch.no_grad(), torch.random.fork_rng(devices=[]):
-            torch.manual_seed(eval_seed)
-            real_logits = discriminator(real).reshape(-1)
-            fake_logits = discriminator(generator(z)).reshape(-1)
-        d = F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean()
-        return float(d), float(F.softplus(-fake_logits).mean())
-
-    d_losses, g_losses = [], []
-    for step in range(steps + 1):
-        if step:
-            train_step(generator, discriminator, opt_g, opt_d, real, latent_dim)
-        d, g = evaluate()
-        d_losses.append(d)
-        g_losses.append(g)
-    return {"d_loss": d_losses, "g_loss": g_losses}
 
 
 def trace_sample(sample: Callable[..., Any], generator: nn.Module, n: int, latent_dim: int,

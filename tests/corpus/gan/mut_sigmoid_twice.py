@@ -1,6 +1,6 @@
 # gengrade-expect: fail test_discriminator_loss "it matches the sigmoid applied twice: the loss"
 # gengrade-expect: fail test_discriminator_loss_scalar "expected 1.0). A ratio of B points to a sum over"
-# gengrade-expect: fail test_generator_loss "it matches the sigmoid applied twice (torch.sigmoid"
+# gengrade-expect: fail test_generator_loss "it matches the sigmoid applied twice (a sigmoid"
 # gengrade-expect: fail test_generator_loss_scalar "expected 1.0). A ratio of B points to a sum over"
 # gengrade-expect: fail test_train_step_d_gradient "Compute d_loss with your discriminator_loss on this"
 # gengrade-expect: fail test_train_step_g_gradient "the gradient G stepped with differs from that of"

@@ -1,4 +1,4 @@
-# gengrade-expect: fail test_discriminator_loss "it matches real labelled 0 and fake labelled 1. The"
+# gengrade-expect: fail test_discriminator_loss "it matches real labelled 0 and fake labelled 1. In"
 # gengrade-expect: fail test_discriminator_loss_scalar "expected 1.0). A ratio of B points to a sum over"
 # gengrade-expect: fail test_train_step_d_gradient "Compute d_loss with your discriminator_loss on this"
 # gengrade-expect: fail test_train_step_returns "Return the losses you backpropagated in this step"

@@ -1,6 +1,6 @@
 # gengrade-expect: fail test_train_step_order "One train_step is exactly one opt_d.step() followed"
-# gengrade-expect: fail test_train_step_d_gradient "Compute d_loss with your discriminator_loss on this"
-# gengrade-expect: fail test_train_step_g_gradient "D was not evaluated on the fakes after its update"
+# gengrade-expect: fail test_train_step_d_gradient "the discriminator's optimizer stepped in the generator update"
+# gengrade-expect: fail test_train_step_g_gradient "the generator's optimizer stepped with the discriminator loss"
 # gengrade-expect: fail test_training_moves_losses "s loss is the one backpropagated before its"
 """One bug: opt_g and opt_d swapped in the two updates."""
 import math

@@ -1,5 +1,6 @@
-# gengrade-expect: fail test_generator_range "above 0.5, with its weights moved from their"
-"""One bug: G ends with a sigmoid: outputs in [0, 1] while the data are in [-1, 1]."""
+# gengrade-expect: full-marks
+"""G ends with a sigmoid: outputs in [0, 1]. The contract asks only for values in [-1, 1], so nothing here is
+graded down (the former "uses both halves" heuristic went beyond the contract); DCGAN practice is tanh."""
 import math
 
 import torch
