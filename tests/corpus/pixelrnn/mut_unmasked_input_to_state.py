@@ -3,7 +3,6 @@
 # gengrade-expect: fail test_row_lstm_kernel5 "outside the contract's triangle"
 # gengrade-expect: fail test_pixelrnn_causal_row "see their own pixel"
 # gengrade-expect: fail test_pixelrnn_causal_after_training "see their own pixel"
-# gengrade-expect: fail test_sample_first_pixel "Cannot check the first pixel"
 # gengrade-expect: fail test_sample_distribution "Cannot check sampling"
 """ONE BUG: the Row LSTM's 1 x k input-to-state convolution is an unmasked nn.Conv2d.
 
