@@ -260,3 +260,27 @@ def test_no_message_dictates_the_generator_loss_line():
     for text in list(catalogue.EN.values()) + list(catalogue.KO.values()):
         assert "generator_loss(discriminator(" not in text
     assert "uses both halves" not in " ".join(catalogue.EN.values())
+
+
+def test_a_forger_that_trains_for_real_but_claims_an_honest_step_is_caught_by_ds_answers(monkeypatch):
+    """train_step really steps (without clearing D's gradients: stale on the second call) while the recorder
+    reports an honest step on fresh copies: D's logits after its step then differ from what the recorder says."""
+    module, forged = forged_module()
+    reference = load_trusted(ROOT / "reference" / "gan.py")
+
+    def stale_step(generator, discriminator, opt_g, opt_d, real, latent_dim):
+        fake = generator(torch.randn(real.size(0), latent_dim))
+        d_loss = reference.discriminator_loss(discriminator(real), discriminator(fake.detach()))
+        d_loss.backward()
+        opt_d.step()
+        opt_g.zero_grad()
+        g_loss = reference.generator_loss(discriminator(fake))
+        g_loss.backward()
+        opt_g.step()
+        return d_loss.item(), g_loss.item()
+
+    module.train_step = stale_step
+    monkeypatch.setattr(probes, "_Recorder", forged)
+    failure = outcome(rubric.test_train_step_d_gradient, module)
+    assert failure is not None and failure.integrity
+    assert (failure.message_id, failure.params["net"]) == ("gan.integrity_answers", "D")
