@@ -95,6 +95,21 @@ def test_each_named_kl_mistake_is_what_that_bug_computes(name, hint):
     assert torch.allclose(buggy, oracle.kl_mistakes(mu, logvar)[hint], rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize(("dtype", "message_id"), [(torch.float64, None), (torch.float16, "vae.dtype"),
+                                                   (torch.int64, "vae.dtype")])
+def test_kl_in_float64_earns_its_points_and_a_forbidden_dtype_is_named(dtype, message_id):
+    module = load_trusted(ROOT / "reference" / "vae.py")
+    right = module.kl_divergence
+    module.kl_divergence = lambda mu, logvar: right(mu.double(), logvar.double()).to(dtype)
+    torch.manual_seed(0)
+    try:
+        rubric.test_kl_divergence(Local(module))
+    except CheckFailed as failure:
+        assert failure.message_id == message_id
+    else:
+        assert message_id is None
+
+
 def test_release_stand_in_for_the_training_criterion_falls_with_the_reconstruction_error():
     x = (torch.rand(4, 1, 6, 6) > 0.5).float()
     mu, logvar = torch.zeros(4, 3), torch.zeros(4, 3)

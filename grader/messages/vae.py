@@ -8,8 +8,8 @@ sentence reads right whatever the value is.
 EN = {
     # shapes, types, signatures
     "vae.not_tensor": "{what} should be a tensor, but your code returned a {got}.",
-    "vae.dtype": "{what} came back as {got}; the contract's tensors are floating point (float32, or float64 if you "
-                 "compute more precisely). Do not convert it to an integer or half-precision type.",
+    "vae.dtype": "wrong dtype: {what} came back as {got}; the contract's tensors are floating point (float32, or "
+                 "float64 if you compute more precisely). Do not convert it to an integer or half-precision type.",
     "vae.signature": "{what} does not match the contract: expected {expected}. Keep the names and defaults of "
                      "ASSIGNMENTS.md exactly.",
     "vae.not_module": "VAE should be a subclass of nn.Module, but it is a {got}.",
@@ -132,8 +132,8 @@ EN = {
 KO = {
     # shapes, types, signatures
     "vae.not_tensor": "{what}: 텐서를 반환해야 하는데 코드가 반환한 값의 형식은 {got}입니다.",
-    "vae.dtype": "{what}: 반환된 텐서의 자료형은 {got}입니다. 규약의 텐서는 부동소수점입니다 (float32, 더 정밀하게 "
-                 "계산한다면 float64). 정수나 반정밀도 형식으로 바꾸지 마세요.",
+    "vae.dtype": "자료형이 잘못되었습니다. {what}: 반환된 텐서의 자료형은 {got}입니다. 규약의 텐서는 부동소수점입니다 "
+                 "(float32, 더 정밀하게 계산한다면 float64). 정수나 반정밀도 형식으로 바꾸지 마세요.",
     "vae.signature": "규약과 다른 부분: {what}. 기대하는 형태: {expected}. ASSIGNMENTS.md의 이름과 기본값을 그대로 "
                      "지켜 주세요.",
     "vae.not_module": "VAE는 nn.Module을 상속한 클래스여야 하는데, 주어진 객체의 형식은 {got}입니다.",
