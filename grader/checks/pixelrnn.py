@@ -113,7 +113,7 @@ def rounding(out: torch.Tensor, dtype: torch.dtype) -> float:
     return ROUNDING * torch.finfo(dtype).eps * (1.0 + out.abs().max().item())
 
 
-def dependence(sub, module, x: torch.Tensor, out_channels: int, what: str, flip: bool = False) -> Dependence:
+def dependence(module, x: torch.Tensor, out_channels: int, what: str, flip: bool = False) -> Dependence:
     """Perturb every position of every base image in x (B, C, H, W) and see which outputs move.
 
     Continuous inputs get seeded Gaussian changes (all channels at once, random
@@ -279,7 +279,7 @@ def test_row_lstm_shape(sub):
 
 def row_lstm_dependence(sub, kernel_size: int | None, shape: tuple) -> Dependence:
     layer = row_lstm(sub, shape[1], 3, kernel_size)
-    dep = dependence(sub, layer, torch.randn(shape), 3, f"RowLSTM({shape[1]}, 3) on {shape}")
+    dep = dependence(layer, torch.randn(shape), 3, f"RowLSTM({shape[1]}, 3) on {shape}")
     fail_if_silent(dep, "RowLSTM")
     return dep
 
@@ -348,7 +348,7 @@ def skew_is_wrong(sub) -> bool:
 
 def diagonal_dependence(sub, shape: tuple) -> Dependence:
     layer = sub.DiagonalBiLSTM(shape[1], 3).to(sub.device)
-    dep = dependence(sub, layer, torch.randn(shape), 3, f"DiagonalBiLSTM({shape[1]}, 3) on {shape}")
+    dep = dependence(layer, torch.randn(shape), 3, f"DiagonalBiLSTM({shape[1]}, 3) on {shape}")
     fail_if_silent(dep, "DiagonalBiLSTM")
     return dep
 
@@ -434,7 +434,7 @@ def test_pixelrnn_shapes(sub):
 def check_network_causal(sub, model, kind: str, shape: tuple, when: str) -> None:
     """Logit (i, j) depends on no pixel at or after (i, j), and (freshly built) every logit after the
     first on some earlier pixel; training may legitimately silence a position (dead ReLUs)."""
-    dep = dependence(sub, model.eval(), binary(*shape), 1, f'PixelRNN(kind="{kind}") on {shape[1:]} images',
+    dep = dependence(model.eval(), binary(*shape), 1, f'PixelRNN(kind="{kind}") on {shape[1:]} images',
                      flip=True)
     fail_if_silent(dep, f'PixelRNN(kind="{kind}")')
     leaks = dep.seen() & after(dep.height, dep.width, strictly=False)
