@@ -186,6 +186,9 @@ def _cause(exc: Exception, lang: str) -> str:
         return str(exc)
     if isinstance(exc, StudentError):
         return f"{exc.exc_type}: {exc.message[:120]}"
+    if isinstance(exc, CheckFailed):
+        text = render(exc.message_id, exc.params, lang).splitlines()[0]
+        return text if len(text) <= 160 else text[:157] + "..."
     return type(exc).__name__
 
 
