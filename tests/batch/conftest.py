@@ -93,6 +93,15 @@ def _cmdline(pid: int) -> str:
         return ""
 
 
+def _state(pid: int) -> str:
+    """R, S, Z... from /proc/PID/stat; "-" once the process is gone."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="utf-8", errors="replace") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return "-"
+
+
 def still_there(pids) -> list[int]:
     """Those of `pids` that exist, zombies included (a zombie still holds its /proc entry)."""
     return [pid for pid in pids if os.path.exists(f"/proc/{pid}")]
@@ -120,8 +129,10 @@ def resumed_batch(corpus_class: Path, tmp_path_factory) -> dict:
     first.send_signal(signal.SIGKILL)  # the batch only: what it started must follow by itself
     first.wait()
     killed_at = time.monotonic()
-    left = still_there(below)
+    left, dead_after = still_there(below), None
     while left and time.monotonic() < killed_at + 10:
+        if dead_after is None and all(_state(pid) in "ZX-" for pid in left):
+            dead_after = time.monotonic() - killed_at  # what is left are zombies, for PID 1 to reap
         time.sleep(0.05)
         left = still_there(below)
     gone_after = time.monotonic() - killed_at
@@ -131,4 +142,5 @@ def resumed_batch(corpus_class: Path, tmp_path_factory) -> dict:
     before = stored_rows(out)  # what survived the kill, read after it
     second = subprocess.run(command, cwd=REPO, env=gengrade_env(), capture_output=True, text=True, timeout=600)
     return {"out": out, "before": before, "after": stored_rows(out), "second": second,
-            "below": below, "survivors": survivors, "gone_after_s": gone_after}
+            "below": below, "survivors": survivors, "gone_after_s": gone_after,
+            "dead_after_s": gone_after if dead_after is None else dead_after}

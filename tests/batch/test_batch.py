@@ -27,8 +27,9 @@ def test_killing_the_batch_kills_its_graders_and_sandboxes_at_once(resumed_batch
     below = resumed_batch["below"]
     assert any("grader.batch.serve" in cmd for cmd in below.values()), below
     assert any("grader.sandboxed.worker" in cmd for cmd in below.values()), "no sandbox was running at the kill"
+    assert resumed_batch["dead_after_s"] < 2, "graders and sandboxes must die with the batch, at once"
+    # Orphaned zombies are reaped by PID 1 (a container's init may take a couple of seconds).
     assert resumed_batch["survivors"] == {}, f"outlived the batch (zombies included): {resumed_batch['survivors']}"
-    assert resumed_batch["gone_after_s"] < 5
 
 
 def test_gradebook_has_every_student_with_scores_per_check(resumed_batch):

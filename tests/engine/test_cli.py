@@ -37,12 +37,16 @@ def test_correct_submission_exit_0_with_all_reports(tmp_path):
 
 
 def test_buggy_submission_exit_1_explains_in_korean(tmp_path):
-    junit_path = tmp_path / "r.xml"
-    result = gengrade("check", CORPUS / "bug_kl_sign.py", "-a", "vae", "--lang", "ko", "--junit", junit_path)
+    junit_path, json_path = tmp_path / "r.xml", tmp_path / "r.json"
+    result = gengrade("check", CORPUS / "bug_kl_sign.py", "-a", "vae", "--lang", "ko", "--junit", junit_path,
+                      "--json", json_path)
     assert result.returncode == 1
-    assert "점수: 23/30" in result.stdout and "부호" in result.stdout
+    report = json.loads(json_path.read_text(encoding="utf-8"))
+    kl = next(c for c in report["checks"] if c["id"] == "test_kl_divergence")
+    assert kl["status"] == "failed" and "부호" in kl["message"] and "부호" in result.stdout
+    assert f"점수: {report['score']:g}/30" in result.stdout and report["score"] < 30
     suite = ET.parse(junit_path).getroot().find("testsuite")
-    assert suite.get("failures") == "3"
+    assert suite.get("failures") == str(sum(c["status"] == "failed" for c in report["checks"]))
 
 
 def test_ungradable_submission_exit_2_still_writes_json(tmp_path):
