@@ -173,6 +173,8 @@ EN = {
         "After its first call ActNorm's output should have zero mean and unit variance per channel; channel {channel} "
         "has mean {mean:.3g} and std {std:.3g} (input: mean {in_mean:.3g}, std {in_std:.3g}). With y = (x + b) * s "
         "the init is b = -mean, s = 1 / std.",
+    "realnvp.actnorm.never_initialised":
+        "its first call returned the batch unchanged, so it never initialised itself from data",
     "realnvp.actnorm.reinit":
         "ActNorm re-initialised itself on its second call: the output of a second, different batch is again "
         "normalised (per-channel means {mean}, stds {std}) instead of using the scale and bias set by the first "
@@ -370,6 +372,8 @@ KO = {
         "ActNorm: 첫 호출 뒤의 출력은 채널마다 평균 0, 분산 1이어야 하는데, 채널 {channel}의 평균은 {mean:.3g}, "
         "표준편차는 {std:.3g}입니다 (입력: 평균 {in_mean:.3g}, 표준편차 {in_std:.3g}). y = (x + b) * s 꼴이라면 "
         "초기값은 b = -mean, s = 1 / std입니다.",
+    "realnvp.actnorm.never_initialised":
+        "첫 호출에서 배치를 그대로 돌려주어 데이터로 초기화된 적이 없음",
     "realnvp.actnorm.reinit":
         "ActNorm: 두 번째 호출에서 다시 초기화되었습니다. 다른 두 번째 배치의 출력이 첫 배치로 정한 scale과 bias를 "
         "쓰지 않고 또 정규화되었습니다 (채널별 평균 {mean}, 표준편차 {std}; 최대 차이 {worst:.3g}). 초기화는 한 번만 "

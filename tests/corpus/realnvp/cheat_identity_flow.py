@@ -10,7 +10,7 @@
 # gengrade-expect: fail test_realnvp_training "without grad"
 # gengrade-expect: fail test_realnvp_odd_dim "masks must alternate"
 # gengrade-expect: fail test_actnorm_init "did not initialise itself"
-# gengrade-expect: skip test_actnorm_init_once "needs ActNorm's first-call initialisation first"
+# gengrade-expect: skip test_actnorm_init_once "needs ActNorm.forward first"
 # gengrade-expect: fail test_actnorm_invertible "returned its input unchanged"
 # gengrade-expect: fail test_actnorm_log_det "returned its input unchanged"
 # gengrade-expect: fail test_invconv_rotation "starts as the identity"

@@ -1,5 +1,5 @@
 # gengrade-expect: fail test_actnorm_init "did not initialise itself"
-# gengrade-expect: skip test_actnorm_init_once "needs ActNorm's first-call initialisation first"
+# gengrade-expect: skip test_actnorm_init_once "needs ActNorm.forward first"
 """One-bug mutant of correct_checkerboard.py: ActNorm's init flag is inverted, so it never initialises from data."""
 import math
 
