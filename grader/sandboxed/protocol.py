@@ -133,16 +133,26 @@ class Decoder:
         self._device = tensor_device
 
     def decode(self, node: Any) -> Any:
+        """The value of a tree; a malformed tree (a peer's doing) raises ProtocolViolation,
+        whatever broke in it (KeyError from `from_handle` passes through as it is)."""
+        try:
+            return self._decode(node, 0)
+        except ProtocolViolation:
+            raise
+        except (ValueError, TypeError, IndexError, OverflowError, AttributeError, RecursionError) as exc:
+            raise ProtocolViolation(f"malformed value ({type(exc).__name__}: {exc})") from None
+
+    def _decode(self, node: Any, depth: int) -> Any:
         if node is None or isinstance(node, (bool, int, float, str)):
             return node
-        if not isinstance(node, dict) or len(node) not in (1, 2):
+        if not isinstance(node, dict) or len(node) not in (1, 2) or depth > MAX_DEPTH:
             raise ValueError("malformed value")
         if "tuple" in node:
-            return tuple(self.decode(v) for v in node["tuple"])
+            return tuple(self._decode(v, depth + 1) for v in node["tuple"])
         if "list" in node:
-            return [self.decode(v) for v in node["list"]]
+            return [self._decode(v, depth + 1) for v in node["list"]]
         if "dict" in node:
-            return {str(k): self.decode(v) for k, v in node["dict"]}
+            return {str(k): self._decode(v, depth + 1) for k, v in node["dict"]}
         if "float" in node:
             return float(node["float"]) if node["float"] in ("nan", "inf", "-inf") else math.nan
         if "ndarray" in node:

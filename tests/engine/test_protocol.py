@@ -70,9 +70,14 @@ def test_unknown_objects_become_handles_only_when_allowed():
     {"ndarray": {"dtype": "float32", "shape": [1000], "blob": 0}},  # size does not match the bytes
     {"ndarray": {"dtype": "float32", "shape": [-1], "blob": 0}},
     {"a": 1, "b": 2, "c": 3},
+    {"handle": float("inf")},                     # OverflowError in int()
+    {"ndarray": {"dtype": "float32", "shape": [[1]], "blob": 0}},
+    {"dict": [[1]]},
+    {"tuple": 5},
+    {"ndarray": "float32"},
 ])
 def test_decoder_refuses_malformed_values(tree):
-    with pytest.raises((ValueError, TypeError, KeyError, IndexError)):
+    with pytest.raises(ProtocolViolation):  # what Connection turns into "sent a malformed reply"
         Decoder([b"\x00" * 4]).decode(tree)
 
 
