@@ -255,3 +255,11 @@ def test_korean_feedback_has_no_particle_placeholders():
     """Natural Korean: no 을(를)-style particles chosen for the reader."""
     for key, template in {**catalogue.KO, **catalogue.NAMES_KO}.items():
         assert not re.search(r"\((을|를|이|가|은|는|과|와|으로|로)\)", template), key
+
+
+def test_no_copy_of_the_student_model_is_made():
+    """Issue 12: weight norm cannot be deep-copied and a float64 copy crashes float32 helpers; neither side copies."""
+    from grader.sandboxed.probes import realnvp as probe_module
+
+    for module in (rubric, probe_module):
+        assert "deepcopy" not in Path(module.__file__).read_text()
