@@ -28,6 +28,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import warnings
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -62,8 +63,11 @@ class LeakError(RuntimeError):
 
 
 class ReleaseError(LeakError):
-    """The release cannot be built as asked (the reference solution fails one of its public checks, so its
-    recorded answers would be incomplete). A LeakError, so every caller that refuses a leak refuses this too."""
+    """The oracles could not be recorded. A LeakError, so every caller that refuses a leak refuses this too."""
+
+
+class ReleaseWarning(UserWarning):
+    """The release was built, but the reference solution fails some of its public checks."""
 
 
 @dataclass(frozen=True)
@@ -220,8 +224,10 @@ def record_oracles(out: Path, assignments: Iterable[str]) -> None:
     if result.returncode != 0:
         raise ReleaseError(f"recording the oracles failed:\n{result.stderr[-3000:]}")
     problems = {a: found for a, found in json.loads(result.stdout.strip().splitlines()[-1]).items() if found}
-    if problems:
-        raise ReleaseError(f"the reference solution does not pass the release's public checks: {problems}")
+    if problems:  # a rubric bug the round-trip tests catch; the release still holds no answer
+        warnings.warn(ReleaseWarning(
+            "the reference solution does not pass these public checks of the release, so their oracle calls may "
+            f"be unrecorded and students would see them skipped: {problems}"), stacklevel=3)
     (package / "oracles" / "record.py").unlink()
 
 
