@@ -28,9 +28,9 @@ from grader.errors import StudentError
 from grader.oracles import pixelrnn as oracle
 
 ALPHA = 1e-4  # statistical checks reject only at p < 1e-4: a correct submission practically never fails
-N_SAMPLES = 3000
+N_SAMPLES = 2000
 ROUNDING = 64  # a float change below 64 machine epsilons of the outputs' size is rounding, not a dependency
-GAINS = (0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0)
+GAINS = (1.0, 2.0, 3.0, 4.0, 6.0)
 STEPS = 20  # Adam steps of the training check: the reference cuts the true NLL to about a quarter
 
 
@@ -467,7 +467,7 @@ def test_pixelrnn_causal_diagonal(sub):
 def test_pixelrnn_causal_after_training(sub):
     for kind in ("row", "diagonal"):
         model = pixelrnn(sub, kind)
-        sub.probe("pixelrnn.train_nll", model.train(), sub.nll, binary(4, 1, 5, 4), steps=5, lr=0.05)
+        sub.probe("pixelrnn.train_nll", model.train(), sub.nll, binary(4, 1, 5, 4), steps=3, lr=0.05)
         check_network_causal(sub, model, kind, (2, 1, 6, 5), "trained")
 
 
@@ -595,7 +595,7 @@ def draw(sub, model, n: int, shape: tuple) -> torch.Tensor:
     if strange.numel():
         fail("pixelrnn.sample.not_binary", value=strange.flatten()[0].item(), count=strange.numel(),
              total=samples.numel())
-    return samples.float()
+    return samples
 
 
 def expect_images_apart(model, size: tuple) -> None:
@@ -610,12 +610,10 @@ def test_sample_format(sub):
     for kind in ("row", "diagonal"):
         with needs("PixelRNN"):
             model = pixelrnn(sub, kind).eval()
-        samples = sub.sample(model, 5, shape=(1, 4, 3), device=sub.device)
-        expect_tensor(samples, (5, 1, 4, 3), "sample(model, 5, shape=(1, 4, 3))")
+        samples = draw(sub, model, 5, (1, 4, 3))
         if not same_device(samples, sub.device):
             fail("pixelrnn.device", what="sample(..., device=device)", got=origin(samples).device,
                  expected=sub.device)
-        draw(sub, model, 5, (1, 4, 3))
 
 
 @check(points=2, name="sample draws the first pixel from Bernoulli(sigmoid(logit)) (binomial test)")
