@@ -1,7 +1,7 @@
 # gengrade-expect: fail test_pixelcnn_logits "look like probabilities"
 # gengrade-expect: fail test_pixelcnn_causal "does not depend on any earlier pixel"
 # gengrade-expect: fail test_pixelcnn_causal_after_training "does not depend on any earlier pixel"
-# gengrade-expect: fail test_nll_decreases "less than 10% better"
+# gengrade-expect: fail test_nll_decreases "not below"
 # gengrade-expect: score-at-most 23
 """CHEAT: a full masked stack, applied to an empty canvas instead of x: logits vary by position but
 never depend on the image. Everything else is honest."""
