@@ -15,6 +15,7 @@ import pytest
 
 from grader.errors import (CheckFailed, GraderFault, HungBefore, LoadFailure, MissingName, NeedsFirst,
                            NotImplementedByStudent, StudentError, StudentExit, WorkerCrashed, WorkerTimeout)
+from grader.oracles import OracleMiss
 from grader.seeds import seed_for
 from grader.messages import check_name, render
 from grader.remote import Connection, Submission, WorkerProcess, seed_everything
@@ -136,6 +137,8 @@ class GradingPlugin:
         lang = self.session.lang
         if exc is None:
             return ("skipped", "") if report.skipped else ("passed", "")
+        if isinstance(exc, OracleMiss):
+            return "skipped", render("engine.oracle_miss", {"name": exc.name}, lang)
         if isinstance(exc, pytest.skip.Exception):
             return "skipped", str(exc)
         if isinstance(exc, CheckFailed):
