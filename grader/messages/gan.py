@@ -5,9 +5,9 @@ particle guessed for it (the sentence is built around it instead), and no placeh
 """
 
 _D_LOSS = "discriminator_loss returned {got:.5f}, but mean BCE(real logits, 1) + mean BCE(fake logits, 0) is {expected:.5f}: "
-_G_LOSS = "generator_loss returned {got:.5f}, but the non-saturating loss mean BCE(fake logits, 1) = -mean log sigmoid(D(G(z))) is {expected:.5f}: "
+_G_LOSS = "generator_loss returned {got:.5f}, but the non-saturating generator loss of these fake logits is {expected:.5f}: "
 _D_LOSS_KO = "discriminator_loss의 반환값은 {got:.5f}인데, 평균 BCE(진짜 로짓, 1) + 평균 BCE(가짜 로짓, 0)의 값은 {expected:.5f}입니다. "
-_G_LOSS_KO = "generator_loss의 반환값은 {got:.5f}인데, non-saturating 손실인 평균 BCE(가짜 로짓, 1) = -mean log sigmoid(D(G(z)))의 값은 {expected:.5f}입니다. "
+_G_LOSS_KO = "generator_loss의 반환값은 {got:.5f}인데, 이 가짜 로짓에 대한 non-saturating 생성자 손실의 값은 {expected:.5f}입니다. "
 
 EN = {
     "gan.not_tensor": "{what} should be a tensor, but it returned a {got}.",
@@ -32,7 +32,7 @@ EN = {
     "gan.g_loss.label_zero": _G_LOSS + "it matches BCE(fake logits, 0), the discriminator's fake term: G would learn to look fake. G's loss labels its fakes 1.",
     "gan.g_loss.sum": _G_LOSS + "it matches the BCE summed over the batch. Use the mean.",
     "gan.g_loss.sigmoid_twice": _G_LOSS + "it matches the sigmoid applied twice (a sigmoid before a with-logits BCE). A with-logits BCE takes the raw logits.",
-    "gan.g_loss.sign": _G_LOSS + "it has the opposite sign: G minimises -log sigmoid(D(G(z))); it does not maximise it.",
+    "gan.g_loss.sign": _G_LOSS + "it has the opposite sign. G minimises the non-saturating loss, which is small when D takes its fakes for real; with the sign flipped, G learns to make its fakes look more fake.",
     "gan.g_loss.unknown": _G_LOSS + "check the label (1 for G's loss), the mean over the batch and that the loss works on logits.",
     "gan.integrity_moved": "the grader's observations of train_step disagree with your code's own outputs: in call {call} the recorder saw {net}'s parameters change, but {net}'s outputs on the grader's inputs did not change. Grader helpers must not be replaced or imitated; this grading is marked for review.",
     "gan.integrity_still": "the grader's observations of train_step disagree with your code's own outputs: in call {call} the recorder saw {net}'s parameters stay put, but {net}'s outputs on the grader's inputs changed. Grader helpers must not be replaced or imitated; this grading is marked for review.",
@@ -95,7 +95,7 @@ KO = {
     "gan.g_loss.label_zero": _G_LOSS_KO + "판별자 손실의 가짜 항 BCE(가짜 로짓, 0)과 같습니다. 이대로라면 생성자는 가짜처럼 보이도록 학습합니다. 생성자의 손실에서는 가짜의 라벨이 1입니다.",
     "gan.g_loss.sum": _G_LOSS_KO + "배치에 대해 합한 BCE와 같습니다. 평균을 쓰세요.",
     "gan.g_loss.sigmoid_twice": _G_LOSS_KO + "시그모이드를 두 번 적용한 값과 같습니다 (with-logits BCE 앞에 시그모이드가 또 있음). with-logits BCE에는 로짓을 그대로 넘겨야 합니다.",
-    "gan.g_loss.sign": _G_LOSS_KO + "부호가 반대입니다. 생성자는 -log sigmoid(D(G(z)))를 최소화해야 하며, 최대화하면 안 됩니다.",
+    "gan.g_loss.sign": _G_LOSS_KO + "부호가 반대입니다. 생성자는 판별자가 가짜를 진짜로 볼수록 작아지는 non-saturating 손실을 최소화해야 합니다. 부호가 뒤집히면 생성자는 오히려 더 가짜처럼 보이도록 학습합니다.",
     "gan.g_loss.unknown": _G_LOSS_KO + "라벨(생성자의 손실에서는 1), 배치 평균, 손실이 로짓을 받는지 확인하세요.",
     "gan.integrity_moved": "채점기가 train_step 안에서 관찰한 내용과 코드가 실제로 내놓은 출력이 서로 맞지 않습니다. {call}번째 호출에서 채점기의 기록 도구는 {net}의 파라미터가 바뀌었다고 보았지만, 채점기가 고른 입력에 대한 {net}의 출력은 바뀌지 않았습니다. 채점기의 도우미 코드를 바꾸거나 흉내 내면 안 됩니다. 이 채점 결과는 검토 대상으로 표시됩니다.",
     "gan.integrity_still": "채점기가 train_step 안에서 관찰한 내용과 코드가 실제로 내놓은 출력이 서로 맞지 않습니다. {call}번째 호출에서 채점기의 기록 도구는 {net}의 파라미터가 그대로라고 보았지만, 채점기가 고른 입력에 대한 {net}의 출력은 바뀌었습니다. 채점기의 도우미 코드를 바꾸거나 흉내 내면 안 됩니다. 이 채점 결과는 검토 대상으로 표시됩니다.",

@@ -36,15 +36,17 @@ EN = {
         "weights moved away from initialisation) by up to {worst:.3g}: got {got}, expected {expected}. Check that it sums s only over the "
         "transformed entries (mask 0), adds every layer's log-det, and uses the scale actually applied in forward.",
     "realnvp.logdet.sign.closed_form":
-        "{what}: log_det has the wrong sign: got {got}, expected {expected}. Elementwise dy/dx = (1 - 2 alpha) / "
-        "(p (1 - p)) with p = alpha + (1 - 2 alpha) x, so log_det = sum(log(1 - 2 alpha) - log p - log(1 - p)).",
+        "{what}: log_det has the wrong sign: got {got}, expected {expected}. log_det is the log of the derivative of "
+        "the map logit_transform computes (x -> y), summed over the dimensions; the squeeze and the logit both stretch "
+        "the unit interval, so every per-dimension term is positive.",
     "realnvp.logdet.value.closed_form":
-        "{what}: log_det differs from sum(log(1 - 2 alpha) - log p - log(1 - p)), p = alpha + (1 - 2 alpha) x, by up "
-        "to {worst:.3g}: got {got}, expected {expected}. Sum over the D dimensions of each sample, with the alpha given.",
+        "{what}: log_det differs from the log-det of the logit transform by up to {worst:.3g}: got {got}, expected "
+        "{expected}. It must account for both steps, the squeeze by (1 - 2 alpha) with the alpha given and the logit "
+        "itself, in every one of the D dimensions of each sample.",
     "realnvp.inverse.x":
         "{what}: inverse(forward(x)) differs from x by up to {worst:.3g} (tolerance {tol:.1g}), with weights moved away "
         "from initialisation. inverse must undo forward exactly: reverse the layer order, recompute s and t from the "
-        "unchanged (mask-1) entries, and use x = (y - t) * exp(-s).",
+        "unchanged (mask-1) entries, and undo each coupling's affine step with them.",
     "realnvp.inverse.z":
         "{what}: forward(inverse(z)) differs from z by up to {worst:.3g} (tolerance {tol:.1g}). inverse must be the "
         "exact inverse of forward in both directions.",
@@ -70,25 +72,26 @@ EN = {
         "RealNVP.log_prob is {offset:.4g} too high for every sample = D/2 * log(2 pi) with D = {dim}: the normalising "
         "constant of the standard normal, -D/2 * log(2 pi), is missing. Got {got}, expected {expected}.",
     "realnvp.log_prob.no_log_det":
-        "RealNVP.log_prob is the base log-density of z alone (got {got}, expected {expected}): add the log_det of "
-        "forward (change of variables: log p(x) = log N(z; 0, I) + log|det dz/dx|).",
+        "RealNVP.log_prob is the base log-density of z alone (got {got}, expected {expected}): the log_det of forward "
+        "is missing. The change of variables also counts how much forward stretches or shrinks volume around x.",
     "realnvp.log_prob.log_det_sign":
-        "RealNVP.log_prob subtracts log_det (got {got}, expected {expected}); the change of variables adds the "
-        "log-det of forward: log p(x) = log N(z; 0, I) + log_det.",
+        "RealNVP.log_prob subtracts log_det (got {got}, expected {expected}). forward maps data to the latent, and "
+        "in the change of variables the log-det of that direction is added to the base log-density, not subtracted.",
     "realnvp.log_prob.mean_over_dims":
         "RealNVP.log_prob averages the base log-density over dimensions (got {got}, expected {expected}); "
         "log N(z; 0, I) is a sum over the D dimensions.",
     "realnvp.log_prob.value":
-        "RealNVP.log_prob differs from -|z|^2/2 - D/2 log(2 pi) + log_det (computed from your own forward) by up to "
-        "{worst:.3g}: got {got}, expected {expected}.",
+        "RealNVP.log_prob differs by up to {worst:.3g} from the log-density that the change of variables gives for "
+        "your own forward: got {got}, expected {expected}. Check the standard-normal base log-density of z (summed "
+        "over all D dimensions, with its normalising constant) and forward's per-sample log_det.",
     "realnvp.sample.nonfinite":
         "forward(sample(n)) contains NaN or inf: sample does not produce points that forward can map back.",
     "realnvp.sample.distribution":
         "forward(sample({n})) should be exactly the standard normal noise that sample drew, but it is not N(0, I): "
         "coordinate {k} has mean {mean:.3f} and std {std:.3f} (KS p = {p:.2g}); the mean of |z|^2 is {norm:.2f} "
         "(expected {dim}, KS p = {p_norm:.2g}). sample must draw z from the fixed standard-normal base "
-        "distribution, torch.randn(n, dim), and return inverse(z): not z itself, not forward(z), no temperature, "
-        "and an inverse that undoes forward exactly.",
+        "distribution and carry it to data space through the flow's inverse direction: not z itself, not "
+        "forward(z), no temperature, and an inverse that undoes forward exactly.",
     "realnvp.training.nonfinite":
         "Training RealNVP on -log_prob(x).mean() produced NaN or inf at step {step} (losses {losses}).",
     "realnvp.training.no_decrease":
@@ -157,10 +160,11 @@ EN = {
         "{expected}): divide by dim * log 2.",
     "realnvp.bpd.sign":
         "bits_per_dim(log_prob={log_prob}, dim={dim}) uses +log_prob (got {got}, expected {expected}): bits per "
-        "dimension measure the NEGATIVE log-likelihood, (-log_prob + dim * log 256) / (dim * log 2).",
+        "dimension measure the NEGATIVE log-likelihood of the 8-bit data, in bits, per dimension.",
     "realnvp.bpd.other":
-        "bits_per_dim(log_prob={log_prob}, dim={dim}) returned {got}; expected (-log_prob + dim * log 256) / "
-        "(dim * log 2) = {expected}, elementwise.",
+        "bits_per_dim(log_prob={log_prob}, dim={dim}) returned {got}; expected {expected}, elementwise: the negative "
+        "log-likelihood of the 8-bit data (including the dequantisation term of the 256 levels per dimension), "
+        "in bits, per dimension.",
     "realnvp.actnorm.init.none":
         "ActNorm did not initialise itself from the first batch: its output equals its input (channel {channel}: "
         "mean {mean:.3g}, std {std:.3g}). On the first forward call set bias and scale from that batch so the output "
@@ -171,8 +175,9 @@ EN = {
         "Reduce over dims (0, 2, 3), keeping the channel dimension.",
     "realnvp.actnorm.init.other":
         "After its first call ActNorm's output should have zero mean and unit variance per channel; channel {channel} "
-        "has mean {mean:.3g} and std {std:.3g} (input: mean {in_mean:.3g}, std {in_std:.3g}). With y = (x + b) * s "
-        "the init is b = -mean, s = 1 / std.",
+        "has mean {mean:.3g} and std {std:.3g} (input: mean {in_mean:.3g}, std {in_std:.3g}). ActNorm initialises its "
+        "bias and scale from the first batch's per-channel statistics so that its output is standardised: check "
+        "which statistic sets the bias and which the scale, and the order in which forward applies them.",
     "realnvp.actnorm.never_initialised":
         "its first call returned the batch unchanged, so it never initialised itself from data",
     "realnvp.actnorm.reinit":
@@ -232,17 +237,17 @@ KO = {
         "성분(mask 0)에 대해서만 더하는지, 모든 층의 로그 행렬식을 더하는지, forward에서 실제로 곱한 scale을 쓰는지 "
         "확인하세요.",
     "realnvp.logdet.sign.closed_form":
-        "{what}: log_det의 부호가 반대입니다 (받은 값 {got}, 기대값 {expected}). p = alpha + (1 - 2 alpha) x라고 "
-        "하면 원소별 미분은 dy/dx = (1 - 2 alpha) / (p (1 - p))이므로 "
-        "log_det = sum(log(1 - 2 alpha) - log p - log(1 - p))입니다.",
+        "{what}: log_det의 부호가 반대입니다 (받은 값 {got}, 기대값 {expected}). log_det 값은 logit_transform 함수가 계산하는 "
+        "사상(x -> y)의 원소별 도함수에 로그를 취해 차원에 걸쳐 더한 값입니다. 압축과 logit 모두 단위 구간을 늘리므로 "
+        "차원마다 더해지는 항은 모두 양수입니다.",
     "realnvp.logdet.value.closed_form":
-        "{what}: log_det과 sum(log(1 - 2 alpha) - log p - log(1 - p)) (p = alpha + (1 - 2 alpha) x)의 차이가 최대 "
-        "{worst:.3g}입니다 (받은 값 {got}, 기대값 {expected}). 주어진 alpha로 계산하고, 샘플마다 D개 차원에 걸쳐 "
-        "더하세요.",
+        "{what}: log_det 값과 logit 변환의 로그 행렬식 사이의 차이가 최대 {worst:.3g}입니다 (받은 값 {got}, 기대값 "
+        "{expected}). 인자로 받은 alpha를 쓴 (1 - 2 alpha) 압축과 logit 자체, 두 단계를 샘플마다 D개 차원 모두에서 "
+        "반영해야 합니다.",
     "realnvp.inverse.x":
         "{what}: 가중치를 초기값에서 옮긴 뒤 계산한 inverse(forward(x))와 x의 차이가 최대 {worst:.3g}입니다 "
         "(허용 오차 {tol:.1g}). inverse 메서드는 forward를 정확히 되돌려야 합니다. 층 순서를 거꾸로 하고, 바뀌지 않은 "
-        "(mask 1) 성분에서 s와 t를 다시 계산한 다음 x = (y - t) * exp(-s)를 쓰세요.",
+        "(mask 1) 성분에서 s와 t를 다시 계산한 다음, 그 값으로 각 coupling의 아핀 변환을 되돌리세요.",
     "realnvp.inverse.z":
         "{what}: forward(inverse(z))와 z의 차이가 최대 {worst:.3g}입니다 (허용 오차 {tol:.1g}). inverse 메서드는 "
         "양쪽 방향 모두에서 forward의 정확한 역함수여야 합니다.",
@@ -269,25 +274,26 @@ KO = {
         "RealNVP.log_prob: 모든 샘플에서 결과가 {offset:.4g}만큼 큽니다. 이 값은 D = {dim}일 때의 D/2 * log(2 pi)로, "
         "표준정규분포의 정규화 상수 -D/2 * log(2 pi)가 빠졌다는 뜻입니다 (받은 값 {got}, 기대값 {expected}).",
     "realnvp.log_prob.no_log_det":
-        "RealNVP.log_prob: 결과가 z의 기저 로그 밀도뿐입니다 (받은 값 {got}, 기대값 {expected}). 변수 변환 공식 "
-        "log p(x) = log N(z; 0, I) + log|det dz/dx|에 따라 forward의 log_det 값을 더하세요.",
+        "RealNVP.log_prob: 결과가 z의 기저 로그 밀도뿐입니다 (받은 값 {got}, 기대값 {expected}). forward의 log_det "
+        "값이 빠졌습니다. 변수 변환 공식은 forward 메서드가 x 주변의 부피를 얼마나 늘리거나 줄이는지도 반영합니다.",
     "realnvp.log_prob.log_det_sign":
-        "RealNVP.log_prob: log_det 값을 빼고 있습니다 (받은 값 {got}, 기대값 {expected}). 변수 변환 공식은 forward의 "
-        "로그 행렬식을 더합니다: log p(x) = log N(z; 0, I) + log_det.",
+        "RealNVP.log_prob: log_det 값을 빼고 있습니다 (받은 값 {got}, 기대값 {expected}). forward 메서드는 데이터를 잠재 "
+        "공간으로 보내는 방향이고, 변수 변환 공식에서는 이 방향의 로그 행렬식을 기저 로그 밀도에 빼지 않고 더합니다.",
     "realnvp.log_prob.mean_over_dims":
         "RealNVP.log_prob: 기저 로그 밀도를 차원에 걸쳐 평균 내고 있습니다 (받은 값 {got}, 기대값 {expected}). "
         "log N(z; 0, I)는 D개 차원에 걸친 합입니다.",
     "realnvp.log_prob.value":
-        "RealNVP.log_prob: 결과와 -|z|^2/2 - D/2 log(2 pi) + log_det (여러분의 forward 출력으로 계산)의 차이가 최대 "
-        "{worst:.3g}입니다 (받은 값 {got}, 기대값 {expected}).",
+        "RealNVP.log_prob: 여러분의 forward에 변수 변환 공식을 적용해 얻은 로그 밀도와의 차이가 최대 {worst:.3g}입니다 "
+        "(받은 값 {got}, 기대값 {expected}). z의 표준정규 기저 로그 밀도(D개 차원 전체에 걸친 합, 정규화 상수 포함)와 "
+        "샘플별 forward의 log_det 값을 확인하세요.",
     "realnvp.sample.nonfinite":
         "forward(sample(n)) 결과에 NaN이나 inf가 있습니다. sample 함수가 만든 점을 forward로 다시 보낼 수 없습니다.",
     "realnvp.sample.distribution":
         "forward(sample({n}))의 결과는 sample 함수가 뽑은 표준정규 잡음과 정확히 같아야 하는데, 결과가 N(0, I)를 따르지 "
         "않습니다. {k}번 좌표의 평균은 {mean:.3f}, 표준편차는 {std:.3f}이고 (KS p = {p:.2g}), |z|^2의 평균은 "
-        "{norm:.2f}입니다 (기대값 {dim}, KS p = {p_norm:.2g}). sample 함수는 고정된 표준정규 기저 분포에서 "
-        "torch.randn(n, dim)으로 z를 뽑아 inverse(z)를 반환해야 합니다. z를 그대로 반환하거나 forward(z)를 반환하면 "
-        "안 되고, temperature도 쓰지 않으며, inverse 메서드는 forward를 정확히 되돌려야 합니다.",
+        "{norm:.2f}입니다 (기대값 {dim}, KS p = {p_norm:.2g}). sample 함수는 고정된 표준정규 기저 분포에서 z를 뽑아 "
+        "flow의 역방향으로 데이터 공간에 보내야 합니다. z를 그대로 반환하거나 forward(z)를 반환하면 안 되고, "
+        "temperature도 쓰지 않으며, inverse 메서드는 forward를 정확히 되돌려야 합니다.",
     "realnvp.training.nonfinite":
         "RealNVP 모델을 -log_prob(x).mean() 손실로 학습하던 중 {step}번째 단계에서 NaN 또는 inf가 나왔습니다 "
         "(손실 {losses}).",
@@ -357,10 +363,11 @@ KO = {
         "{got}, 기대값 {expected}). dim * log 2로 나누세요.",
     "realnvp.bpd.sign":
         "bits_per_dim(log_prob={log_prob}, dim={dim}): +log_prob 값을 쓰고 있습니다 (받은 값 {got}, 기대값 "
-        "{expected}). 차원당 비트 수는 음의 로그 우도를 재는 값이므로 (-log_prob + dim * log 256) / (dim * log 2)입니다.",
+        "{expected}). 차원당 비트 수는 8비트 데이터의 음의 로그 우도를 비트 단위로, 차원당 잰 값입니다.",
     "realnvp.bpd.other":
-        "bits_per_dim(log_prob={log_prob}, dim={dim}): 반환값이 {got}입니다. 원소별로 "
-        "(-log_prob + dim * log 256) / (dim * log 2)를 계산한 기대값은 {expected}입니다.",
+        "bits_per_dim(log_prob={log_prob}, dim={dim}): 반환값은 {got}, 원소별 기대값은 {expected}입니다. 차원당 비트 "
+        "수는 8비트 데이터(차원마다 256단계를 반영하는 역양자화 항 포함)의 음의 로그 우도를 비트 단위로, 차원당 잰 "
+        "값입니다.",
     "realnvp.actnorm.init.none":
         "ActNorm: 첫 배치로 초기화되지 않아 출력이 입력과 같습니다 (채널 {channel}: 평균 {mean:.3g}, 표준편차 "
         "{std:.3g}). 첫 forward 호출에서 그 배치로 bias와 scale을 정해, 출력이 채널마다 평균 0, 분산 1이 되게 하세요.",
@@ -370,8 +377,9 @@ KO = {
         "{in_std:.3g}). 채널 차원은 남기고 (0, 2, 3)번 차원에 걸쳐 통계를 내세요.",
     "realnvp.actnorm.init.other":
         "ActNorm: 첫 호출 뒤의 출력은 채널마다 평균 0, 분산 1이어야 하는데, 채널 {channel}의 평균은 {mean:.3g}, "
-        "표준편차는 {std:.3g}입니다 (입력: 평균 {in_mean:.3g}, 표준편차 {in_std:.3g}). y = (x + b) * s 꼴이라면 "
-        "초기값은 b = -mean, s = 1 / std입니다.",
+        "표준편차는 {std:.3g}입니다 (입력: 평균 {in_mean:.3g}, 표준편차 {in_std:.3g}). ActNorm 층은 출력이 표준화되도록 "
+        "첫 배치의 채널별 통계로 bias와 scale을 초기화합니다. 어느 통계가 bias를, 어느 통계가 scale을 정하는지, "
+        "그리고 forward 메서드가 둘을 어떤 순서로 적용하는지 확인하세요.",
     "realnvp.actnorm.never_initialised":
         "첫 호출에서 배치를 그대로 돌려주어 데이터로 초기화된 적이 없음",
     "realnvp.actnorm.reinit":

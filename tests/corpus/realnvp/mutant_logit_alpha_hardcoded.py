@@ -1,5 +1,5 @@
 # gengrade-expect: fail test_logit_value "Does it use the alpha"
-# gengrade-expect: fail test_logit_log_det "differs from sum(log(1 - 2 alpha)"
+# gengrade-expect: fail test_logit_log_det "differs from the log-det of the logit transform"
 """One-bug mutant of correct_checkerboard.py: logit_transform ignores its alpha argument (always 0.05)."""
 import math
 
