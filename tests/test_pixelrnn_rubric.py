@@ -18,11 +18,13 @@ from grader.checks import pixelrnn as rubric
 from grader.errors import StudentError
 from grader.messages import pixelrnn as catalogue
 from grader.oracles import pixelrnn as oracle
-from reference.pixelrnn import DiagonalBiLSTM, RowLSTM
+from grader.errors import CheckFailed
+from reference.pixelrnn import DiagonalBiLSTM, PixelRNN, RowLSTM
 from tests.local_grading import LocalSubmission, failure_id, load_trusted
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "tests" / "corpus" / "pixelrnn"
+REFERENCE = ROOT / "reference" / "pixelrnn.py"
 CORRECT = ["correct_plain.py", "correct_handwritten_float32.py", "correct_lstmcell_kernel5_residual.py"]
 SEEDS = range(3)
 
@@ -107,6 +109,91 @@ def test_images_of_a_batch_are_judged_one_by_one_when_they_mix():
     assert failure_id(rubric.test_images_are_independent, path, 0) == "pixelrnn.batch.mixed"
     for check in (rubric.test_row_lstm_causal, rubric.test_row_lstm_receptive_field):
         assert failure_id(check, path, 0) is None
+
+
+NETWORK_CAUSAL = [rubric.test_pixelrnn_causal_row, rubric.test_pixelrnn_causal_diagonal]
+BLIND_SEEDS = range(18)  # holds seeds whose first fresh reference network is blind somewhere (1, 15 row; 5, 11, 16, 17 diagonal)
+
+
+@pytest.mark.parametrize("check", NETWORK_CAUSAL, ids=lambda c: c.__name__)
+def test_the_reference_network_is_causal_and_sees_its_past_under_every_seed(check):
+    """The bug this guards: with 4 hidden units the reference's ReLU head is dead at some position in
+    about one fresh network in ten, and a single network's blindness cost a correct submission 4 points
+    under some course secrets (the engine's seeds are HMACs of the check id under the secret)."""
+    for seed in BLIND_SEEDS:
+        assert failure_id(check, REFERENCE, seed) is None, f"seed {seed}"
+
+
+@pytest.mark.parametrize("name", CORRECT)
+def test_correct_networks_are_causal_and_see_their_past_under_every_seed(name):
+    for check in NETWORK_CAUSAL + [rubric.test_pixelrnn_causal_after_training]:
+        for seed in SEEDS:
+            assert failure_id(check, CORPUS / name, seed) is None, f"{check.__name__}, seed {seed}"
+
+
+class ZeroedAt(torch.nn.Module):
+    """A reference network whose logits are zero where `keep` is 0: blind there, by construction."""
+
+    def __init__(self, kind: str, keep: torch.Tensor) -> None:
+        super().__init__()
+        self.net = PixelRNN(1, 4, 2, kind)
+        self.register_buffer("keep", keep)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x) * self.keep
+
+
+def builds(*models: torch.nn.Module):
+    """A build function for check_network_causal that hands out `models` in turn and counts the calls."""
+    handed = iter(models)
+
+    def build():
+        build.calls += 1
+        return local_grading._Live(next(handed))
+    build.calls = 0
+    return build
+
+
+def keep_all_but(*positions: tuple[int, int]) -> torch.Tensor:
+    keep = torch.ones(5, 6)
+    for i, j in positions:
+        keep[i, j] = 0
+    return keep
+
+
+def causal_failure(build, kind: str = "row") -> str | None:
+    try:
+        rubric.check_network_causal(build, kind, (2, 1, 5, 6), "init")
+    except CheckFailed as failure:
+        return failure.message_id
+    return None
+
+
+def test_a_position_blind_in_one_fresh_network_only_is_looked_up_in_the_next():
+    torch.manual_seed(0)
+    build = builds(ZeroedAt("row", keep_all_but((2, 3))), ZeroedAt("row", keep_all_but()))
+    assert causal_failure(build) is None and build.calls == 2
+
+
+def test_a_position_blind_in_every_fresh_network_fails_as_blind():
+    torch.manual_seed(0)
+    models = [ZeroedAt("diagonal", keep_all_but((2, 3), (0, 1))) for _ in range(rubric.FRESH_MODELS)]
+    assert causal_failure(builds(*models), "diagonal") == "pixelrnn.causal.blind"
+
+
+def test_networks_blind_everywhere_fail_as_silent():
+    torch.manual_seed(0)
+    models = [ZeroedAt("row", torch.zeros(5, 6)) for _ in range(rubric.FRESH_MODELS)]
+    assert causal_failure(builds(*models)) == "pixelrnn.silent"
+
+
+def test_a_leak_in_a_later_fresh_network_fails():
+    """The extra networks only look for missing dependence: a leak in any of them is a leak."""
+    torch.manual_seed(0)
+    leaking = PixelRNN(1, 4, 2, "row")
+    leaking.input_conv.mask[:, :, 3, 3] = 1  # a mask-B first layer: every logit sees its own pixel
+    build = builds(ZeroedAt("row", keep_all_but((1, 1))), leaking)
+    assert causal_failure(build) == "pixelrnn.causal.leak" and build.calls == 2
 
 
 STATISTICAL = [rubric.test_sample_first_pixel, rubric.test_sample_distribution,

@@ -10,15 +10,20 @@ float64 when their code accepts `.double()` (then an independent output is bit-e
 and any change is a dependency); code that pins float32 is judged in float32, where a
 change must exceed the outputs' rounding to count as a leak. Every returned tensor is
 checked finite before use, rejections are written so that NaN fails, and a module
-whose outputs do not move at all "does not depend on its input", which is no pass.
+whose outputs do not move at all "does not depend on its input", which is no pass. A
+correct network can be genuinely blind at a position (every unit of its small ReLU head
+dead there), so the network checks deduct for missing dependence only when it is missing
+in each of several freshly built networks; a leak in any one of them fails.
 Training runs the student's nll in the worker (probes/pixelrnn.py), but whether it
 helped is the grader's Bernoulli NLL of the model's logits before and after. Sampling
 is judged against the model's own exactly enumerated distribution, as for PixelCNN.
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
+from typing import Callable
 
 import torch
 from scipy import stats
@@ -431,12 +436,12 @@ def test_pixelrnn_shapes(sub):
     expect_tensor(default, (1, 1, 28, 28), "PixelRNN() on (1, 1, 28, 28)")
 
 
-def check_network_causal(sub, model, kind: str, shape: tuple, when: str) -> None:
-    """Logit (i, j) depends on no pixel at or after (i, j), and (freshly built) every logit after the
-    first on some earlier pixel; training may legitimately silence a position (dead ReLUs)."""
-    dep = dependence(model.eval(), binary(*shape), 1, f'PixelRNN(kind="{kind}") on {shape[1:]} images',
-                     flip=True)
-    fail_if_silent(dep, f'PixelRNN(kind="{kind}")')
+FRESH_MODELS = 8  # networks a blind or silent verdict needs, each built fresh by the student's code
+
+
+def network_dependence(model, kind: str, shape: tuple, when: str) -> Dependence:
+    """The logits' dependence on pixels flipped in random binary images; any leak fails at once."""
+    dep = dependence(model.eval(), binary(*shape), 1, f'PixelRNN(kind="{kind}") on {shape[1:]} images', flip=True)
     leaks = dep.seen() & after(dep.height, dep.width, strictly=False)
     if leaks.any():
         out, inp = first(leaks, dep)
@@ -444,31 +449,57 @@ def check_network_causal(sub, model, kind: str, shape: tuple, when: str) -> None
         fail("pixelrnn.causal.leak", kind=kind, when_id=f"pixelrnn.when.{when}", out=out, inp=inp,
              count=int(leaks.sum()), own=own, size=f"{dep.height}x{dep.width}",
              hint_id=f"pixelrnn.causal.hint.{'own' if own else 'future'}_{kind}")
-    if when != "init":
-        return
-    blind = ~(dep.required_seen() & ~after(dep.height, dep.width, strictly=False)).any(dim=1)
-    blind[0] = False  # the first logit has no earlier pixel
-    if blind.any():
-        fail("pixelrnn.causal.blind", kind=kind, when_id=f"pixelrnn.when.{when}",
-             out=dep.position(int(blind.nonzero()[0])), count=int(blind.sum()))
+    return dep
+
+
+def check_network_causal(build: Callable[[], object], kind: str, shape: tuple, when: str) -> None:
+    """Logit (i, j) depends on no pixel at or after (i, j), and every logit after the first on some
+    earlier pixel (freshly built; training may legitimately silence a position).
+
+    A correct network can be genuinely blind somewhere: with 4 hidden units, every unit of the ReLU
+    head is dead at some position, for every flip of these images, in about one fresh network in eight
+    (the reference: 35 row and 38 diagonal networks of 300 seeds). So no-dependence verdicts ("silent", "blind") rest on up
+    to FRESH_MODELS networks built one after another, and name only what none of them saw; a leak in
+    any of them fails, so a leaking network gains nothing from the extra draws.
+    """
+    blind = None
+    for _ in range(FRESH_MODELS):
+        dep = network_dependence(build(), kind, shape, when)
+        if when != "init":
+            if dep.response.max().item() > dep.tol:
+                return
+            continue
+        unseen = ~(dep.required_seen() & ~after(dep.height, dep.width, strictly=False)).any(dim=1)
+        unseen[0] = False  # the first logit has no earlier pixel
+        blind = unseen if blind is None else blind & unseen
+        if not blind.any():
+            return
+    if when != "init" or blind.sum() == blind.numel() - 1:
+        fail("pixelrnn.silent", what=f'PixelRNN(kind="{kind}")')
+    fail("pixelrnn.causal.blind", kind=kind, when_id=f"pixelrnn.when.{when}",
+         out=dep.position(int(blind.nonzero()[0])), count=int(blind.sum()))
 
 
 @check(points=2, name="PixelRNN kind=\"row\" is causal: logit (i, j) depends only on pixels strictly before (i, j) (non-square)")
 def test_pixelrnn_causal_row(sub):
-    check_network_causal(sub, pixelrnn(sub, "row"), "row", (2, 1, 5, 6), "init")
+    check_network_causal(functools.partial(pixelrnn, sub, "row"), "row", (2, 1, 5, 6), "init")
 
 
 @check(points=2, name="PixelRNN kind=\"diagonal\" is causal: logit (i, j) depends only on pixels strictly before (i, j) (non-square)")
 def test_pixelrnn_causal_diagonal(sub):
-    check_network_causal(sub, pixelrnn(sub, "diagonal"), "diagonal", (2, 1, 5, 6), "init")
+    check_network_causal(functools.partial(pixelrnn, sub, "diagonal"), "diagonal", (2, 1, 5, 6), "init")
+
+
+def trained_pixelrnn(sub, kind: str):
+    model = pixelrnn(sub, kind)
+    sub.probe("pixelrnn.train_nll", model.train(), sub.nll, binary(4, 1, 5, 4), steps=3, lr=0.05)
+    return model
 
 
 @check(points=2, name="PixelRNN stays causal after training steps with nll, both kinds", hidden=True)
 def test_pixelrnn_causal_after_training(sub):
     for kind in ("row", "diagonal"):
-        model = pixelrnn(sub, kind)
-        sub.probe("pixelrnn.train_nll", model.train(), sub.nll, binary(4, 1, 5, 4), steps=3, lr=0.05)
-        check_network_causal(sub, model, kind, (2, 1, 6, 5), "trained")
+        check_network_causal(functools.partial(trained_pixelrnn, sub, kind), kind, (2, 1, 6, 5), "trained")
 
 
 # -- nll -------------------------------------------------------------------------------------
