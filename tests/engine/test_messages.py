@@ -77,7 +77,7 @@ def korean_templates():
                 yield pytest.param(template, id=f"{name}:{message_id}")
 
 
-@pytest.mark.parametrize("template", korean_templates())
+@pytest.mark.parametrize("template", list(korean_templates()))
 def test_korean_messages_choose_their_particles(template):
     assert not _PLACEHOLDER.search(template), "a 을(를)-style placeholder: build the sentence so none is needed"
     assert not _PARTICLE_AFTER_VALUE.search(template), "a particle right after a value: reword so none follows"
