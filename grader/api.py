@@ -68,12 +68,16 @@ def finite(value: Any, what: str) -> torch.Tensor:
     return value
 
 
-def expect_shape(value: Any, shape: tuple, what: str) -> torch.Tensor:
-    """A finite tensor of exactly `shape`, or a failed check naming `what`."""
+def expect_shape(value: Any, shape: tuple, what: str, *, not_tensor: str = "verdicts.not_tensor_what",
+                 wrong_shape: str = "verdicts.shape") -> torch.Tensor:
+    """A finite tensor of exactly `shape`, or a failed check naming `what`.
+
+    A rubric may pass its own message ids (same fields: what, got, expected) to add the
+    hint its lecture needs, e.g. the GAN's "build layers from the constructor arguments"."""
     if not is_tensor(value):
-        fail("verdicts.not_tensor_what", what=what, got=type(value).__name__)
+        fail(not_tensor, what=what, got=type(value).__name__)
     if tuple(value.shape) != tuple(shape):
-        fail("verdicts.shape", what=what, expected=tuple(shape), got=tuple(value.shape))
+        fail(wrong_shape, what=what, expected=tuple(shape), got=tuple(value.shape))
     return finite(value, what)
 
 

@@ -21,6 +21,7 @@ from typing import Any
 
 import torch
 
+from grader import api
 from grader.api import check, fail, finite, is_tensor, origin, suspect, within
 from grader.errors import GraderFault, WorkerCrashed, WorkerTimeout
 from grader.oracles import gan as oracle
@@ -55,11 +56,7 @@ def real_batch(rng: torch.Generator) -> torch.Tensor:
 
 def expect_shape(value: Any, shape: tuple, what: str) -> torch.Tensor:
     """A finite tensor of exactly `shape`; a wrong shape gets the GAN hint (constructor arguments, not globals)."""
-    if not is_tensor(value):
-        fail("gan.not_tensor", what=what, got=type(value).__name__)
-    if tuple(value.shape) != tuple(shape):
-        fail("gan.shape", what=what, expected=tuple(shape), got=tuple(value.shape))
-    return finite(value, what)
+    return api.expect_shape(value, shape, what, not_tensor="gan.not_tensor", wrong_shape="gan.shape")
 
 
 def same_numbers(value: Any, shape: tuple, what: str) -> torch.Tensor:
