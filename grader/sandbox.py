@@ -181,7 +181,7 @@ def confined_command(argv: list[str], spec: SandboxSpec, level: IsolationLevel |
     nproc = 0 if level is IsolationLevel.FULL and _is_root() else lim.max_processes
     inner = [sys.executable, "-I", "-S", str(stage() / "grader" / "sandboxed" / "limits.py"),
              str(lim.memory_bytes), str(lim.cpu_seconds), str(lim.max_file_bytes), str(lim.max_open_files),
-             str(nproc), "1" if spec.allow_gpu else "0", "--", *argv]
+             str(nproc), "--", *argv]
     options = None
     if level is IsolationLevel.FULL:
         bwrap, _ = _bwrap()

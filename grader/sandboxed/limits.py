@@ -8,7 +8,7 @@ delegated cgroup v2 subtree) the sandbox therefore also joins a fresh cgroup wit
 `pids.max` and a memory ceiling, which do bound the whole process tree.
 
 sandbox.py runs this file by path, as `python -I -S limits.py MEMORY CPU FSIZE
-NOFILE NPROC GPU -- ARGV...`, to set the limits inside the sandbox and then exec the
+NOFILE NPROC -- ARGV...`, to set the limits inside the sandbox and then exec the
 worker, before any student code can run; so it imports only cheap standard modules
 (every millisecond here is paid by every worker start).
 """
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 _CGROUP_PREFIX = "gengrade-"
 
 
-def apply_limits(limits: "Limits", *, allow_gpu: bool = False) -> None:
+def apply_limits(limits: "Limits") -> None:
     """Lower this process's rlimits (soft = hard, so student code cannot raise them).
 
     The memory ceiling is RLIMIT_DATA (heap and private anonymous mappings: what tensors
@@ -245,9 +245,9 @@ def _remove_created() -> None:
 
 
 def _main(argv: list[str]) -> None:
-    """`limits.py MEMORY CPU FSIZE NOFILE NPROC GPU -- ARGV...`: set limits and TMPDIR, exec."""
-    if len(argv) < 8 or argv[6] != "--":
-        raise SystemExit("usage: limits.py MEMORY CPU FSIZE NOFILE NPROC GPU -- ARGV...")
+    """`limits.py MEMORY CPU FSIZE NOFILE NPROC -- ARGV...`: set limits and TMPDIR, exec."""
+    if len(argv) < 7 or argv[5] != "--":
+        raise SystemExit("usage: limits.py MEMORY CPU FSIZE NOFILE NPROC -- ARGV...")
     memory, cpu, fsize, nofile, nproc = map(int, argv[:5])
     limits = SimpleNamespace(memory_bytes=memory, cpu_seconds=cpu, max_file_bytes=fsize,
                              max_open_files=nofile, max_processes=nproc)
@@ -256,9 +256,9 @@ def _main(argv: list[str]) -> None:
             os.setsid()  # own session and process group, so killpg reaches every child
         except PermissionError:
             pass  # already a group leader (the engine used start_new_session)
-    apply_limits(limits, allow_gpu=argv[5] == "1")
+    apply_limits(limits)
     os.environ["TMPDIR"] = os.environ["HOME"] = os.getcwd()
-    os.execvp(argv[7], argv[7:])
+    os.execvp(argv[6], argv[6:])
 
 
 if __name__ == "__main__":
