@@ -21,7 +21,7 @@ from grader import sandbox, seeds
 from grader.errors import LoadFailure
 from grader.messages import default_language
 from grader.plugin import GradingPlugin, GradingSession, load_failure_message
-from grader.remote import WorkerProcess
+from grader.remote import WorkerProcess, wall_allowance
 from grader.report import CheckResult, Report
 from grader.submission import PreparedSubmission, prepare
 
@@ -30,6 +30,12 @@ ASSIGNMENTS = ("gan", "vae", "pixelcnn", "pixelrnn", "realnvp")
 DEFAULT_TIMEOUT_S = 30.0
 DEFAULT_LOAD_TIMEOUT_S = 60.0
 GRADING_MARGIN_S = 30.0  # start-up, the grader's own work and one worker replacement, beyond the time limits
+
+
+def grading_seconds(load_timeout_s: float, timeout_s: float, checks: int) -> float:
+    """The most a grading of `checks` checks may take: one load, each check's wall deadline
+    (its limit plus the wall allowance, remote.wall_allowance) and the margin."""
+    return load_timeout_s + checks * (timeout_s + wall_allowance(timeout_s)) + GRADING_MARGIN_S
 
 
 def rubric_path(assignment: str) -> Path:
@@ -119,9 +125,9 @@ def hidden_pending(assignment: str) -> dict:
 
 
 class GradingClock:
-    """The whole grading's deadline: one load, each collected check's time limit, and a fixed
-    margin. Every worker's requests stop there, so no submission (a trickled reply, a crash
-    and a slow restart in every check) can keep a grading, or a batch, from finishing."""
+    """The whole grading's absolute deadline (`grading_seconds` after it started). Every worker's
+    requests stop there, so no submission (a trickled reply, a crash and a slow restart in
+    every check) can keep a grading, or a batch, from finishing."""
 
     def __init__(self, started: float, load_timeout_s: float, timeout_s: float):
         self.started, self.load_timeout_s, self.timeout_s = started, load_timeout_s, timeout_s
@@ -131,7 +137,7 @@ class GradingClock:
         checks = len(self.session.collected) if self.session is not None else 0
         if not checks:
             return math.inf  # not collected yet: each request has its own deadline meanwhile
-        return self.started + self.load_timeout_s + checks * self.timeout_s + GRADING_MARGIN_S
+        return self.started + grading_seconds(self.load_timeout_s, self.timeout_s, checks)
 
     def bind(self, worker_or_start: WorkerProcess | Callable[[], WorkerProcess] | None):
         """Give a worker (or every worker a starter makes) this deadline."""

@@ -80,11 +80,18 @@ class MissingName(GradingError):
 
 
 class WorkerTimeout(GradingError):
-    """The check ran past its time limit; the worker was killed."""
+    """The check passed a time limit; the worker was killed. `kind` names the limit, so feedback
+    can say what the student's code did (remote.TimeLimit.passed): "cpu" (it computed for more
+    than `seconds` of CPU time), "wait" (no answer after `seconds` of wall time though its CPU
+    time stayed under the limit: it slept or was blocked), "wall" (no answer after `seconds`,
+    no CPU count here) or "grading" (the whole grading's deadline came first).
+    `cpu_seconds`: what the check used, where known."""
 
-    def __init__(self, seconds: float):
-        super().__init__(f"timeout after {seconds:.0f} s")
+    def __init__(self, seconds: float, kind: str, cpu_seconds: float | None = None):
+        super().__init__(f"timeout ({kind}) after {seconds:.0f} s")
         self.seconds = seconds
+        self.kind = kind
+        self.cpu_seconds = cpu_seconds
 
 
 class WorkerCrashed(GradingError):

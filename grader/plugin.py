@@ -169,7 +169,8 @@ class GradingPlugin:
             params.update(where=frame.where, function=frame.function, code=frame.code)
             return "failed", render("engine.student_error", params, lang)
         if isinstance(exc, WorkerTimeout):
-            return "timeout", render("engine.timeout", {"seconds": exc.seconds}, lang)
+            params = {"seconds": exc.seconds, "cpu": exc.cpu_seconds or 0.0}
+            return "timeout", render(f"engine.timeout.{exc.kind}", params, lang)
         if isinstance(exc, WorkerCrashed):
             return "error", render("engine.crash", {"description": exc.description}, lang)
         if isinstance(exc, LoadFailure):

@@ -2,19 +2,24 @@
 
 `WorkerProcess` owns one worker process and its socket; `Submission` and `Remote`
 are the proxies a check uses (`sub.VAE(...)`, `model.encode(x)`). Every request
-waits at most until the running check's deadline; past it, the whole worker
-(process group or sandbox) is killed and the check gets a timeout.
+waits at most until the running check's `TimeLimit` is passed, judged on the
+sandbox's own CPU time (a busy neighbour cannot make a student's check time out)
+and on a wall-clock deadline a little later (sleeping uses no CPU); past either,
+the whole worker (process group or sandbox) is killed and the check gets a timeout.
 """
 from __future__ import annotations
 
+import math
 import os
 import random
+import select
 import signal
 import socket
 import subprocess
 import sys
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
@@ -24,6 +29,52 @@ from grader.errors import (CheckFailed, GraderFault, HungBefore, LoadFailure, Mi
 from grader.sandboxed.protocol import Decoder, Encoder, Handle, ProtocolViolation, recv, send
 from grader.submission import PreparedSubmission
 
+WALL_ALLOWANCE_CAP_S = 10.0
+WAIT_SLICE_S = 0.2  # how often a waiting grader reads the worker's CPU time
+
+
+def wall_allowance(seconds: float) -> float:
+    """Wall time a check gets beyond its CPU-time limit before it is stopped as waiting: as much
+    again, at most 10 s. A check that needs half its limit still finishes in a worker that a
+    loaded machine leaves 40% of a core (a quarter, for limits up to 10 s); a submission that
+    sleeps (no CPU at all) costs at most 10 s more per check than one that loops."""
+    return min(seconds, WALL_ALLOWANCE_CAP_S)
+
+
+@dataclass(frozen=True)
+class TimeLimit:
+    """One check's time limit, from `started` (time.monotonic()): `seconds` of the sandbox's CPU
+    time counted from `cpu_start`, and the absolute wall-clock `deadline`. Without a CPU count
+    (`cpu_start` None: a load, or no way to read it here) the deadline alone judges."""
+
+    seconds: float
+    started: float
+    deadline: float
+    cpu_start: float | None = None
+
+    @classmethod
+    def of_check(cls, seconds: float, cpu_now: float | None, now: float) -> "TimeLimit":
+        if cpu_now is None:
+            return cls(seconds, now, now + seconds)
+        return cls(seconds, now, now + seconds + wall_allowance(seconds), cpu_now)
+
+    @classmethod
+    def of_wall(cls, seconds: float, deadline: float) -> "TimeLimit":
+        return cls(seconds, deadline - seconds, deadline)
+
+    def cpu_used(self, cpu_now: float | None) -> float | None:
+        return None if cpu_now is None or self.cpu_start is None else cpu_now - self.cpu_start
+
+    def passed(self, cpu_now: float | None, now: float, grading_deadline: float = math.inf) -> str | None:
+        """Which limit is passed, if any: "cpu" (more CPU time than `seconds`), "wait" (the deadline,
+        with CPU time under the limit), "wall" (the deadline, no CPU count) or "grading" (the
+        whole grading's deadline came first)."""
+        used = self.cpu_used(cpu_now)
+        if used is not None and used > self.seconds:
+            return "cpu"
+        if now >= self.deadline:
+            return "wall" if used is None else "wait"
+        return "grading" if now >= grading_deadline else None
 
 
 class WorkerProcess:
@@ -31,8 +82,8 @@ class WorkerProcess:
 
     Its stdout and stderr are a pipe drained by a thread (first and last few KB kept), so
     printing never blocks or fails in the worker; every reply must answer the request just
-    sent (a sequence number) and arrive whole before the check's deadline, and never after
-    `grading_deadline()` when the engine sets one."""
+    sent (a sequence number) within the check's TimeLimit, arrive whole by its wall deadline,
+    and never after `grading_deadline()` when the engine sets one."""
 
     def __init__(self, device: str = "cpu", limits: sandbox.Limits | None = None,
                  isolation: sandbox.IsolationLevel | None = None, hidden: tuple[Path, ...] = ()):
@@ -47,9 +98,9 @@ class WorkerProcess:
         argv = [sys.executable, "-m", "grader.sandboxed.worker", "--fd", str(child.fileno()), "--device", device]
         spec = sandbox.SandboxSpec(workspace=self.workspace, readable=(), hidden=hidden, limits=limits,
                                    pass_fds=(child.fileno(),), allow_gpu=device != "cpu")
-        confined = sandbox.confined_command(argv, spec, isolation)
-        self.isolation = confined.level
-        self._proc = confined.popen(env=_worker_env(self.workspace), stdin=subprocess.DEVNULL,
+        self._confined = sandbox.confined_command(argv, spec, isolation)
+        self.isolation = self._confined.level
+        self._proc = self._confined.popen(env=_worker_env(self.workspace), stdin=subprocess.DEVNULL,
                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         child.close()
         self._output = _OutputCapture(self._proc.stdout)
@@ -58,9 +109,9 @@ class WorkerProcess:
 
     # -- life cycle ----------------------------------------------------------------
     def wait_ready(self, deadline: float, timeout_seconds: float) -> dict:
-        """Wait for the worker's hello (torch imported)."""
+        """Wait for the worker's hello (torch imported), by the wall-clock deadline."""
         if self.hello is None:
-            header, _ = self._receive(deadline, timeout_seconds, None)
+            header, _ = self._receive(TimeLimit.of_wall(timeout_seconds, deadline), None)
             if not isinstance(header.get("hello"), dict):
                 self.kill()
                 raise WorkerCrashed("did not start the grader's worker (no hello)", self.output_tail())
@@ -68,10 +119,13 @@ class WorkerProcess:
         return self.hello
 
     def load(self, prepared: PreparedSubmission, deadline: float, timeout_seconds: float) -> None:
-        """Load the submission; raise LoadFailure describing why it cannot be imported."""
+        """Load the submission by the wall-clock deadline (it includes a fresh worker's own torch
+        import, no business of the student's, and the generous load limit needs no CPU rule);
+        raise LoadFailure describing why it cannot be imported."""
         try:
             self.wait_ready(deadline, timeout_seconds)
-            header, _ = self.request({"op": "load", "source": prepared.source}, [], deadline, timeout_seconds)
+            limit = TimeLimit.of_wall(timeout_seconds, deadline)
+            header, _ = self.request({"op": "load", "source": prepared.source}, [], limit)
         except WorkerTimeout as exc:
             raise LoadFailure("timeout", f"{exc.seconds:.0f}") from exc
         except WorkerCrashed as exc:
@@ -101,33 +155,65 @@ class WorkerProcess:
         """What the student's code printed: the first and last few KB, long lines cut."""
         return self._output.text()
 
+    def cpu_seconds(self) -> float | None:
+        """CPU seconds the whole sandbox has used so far (see sandbox.Confined.cpu_seconds)."""
+        return self._confined.cpu_seconds(self._proc.pid)
+
+    def time_limit(self, seconds: float) -> TimeLimit:
+        """A check's time limit, starting now."""
+        return TimeLimit.of_check(seconds, self.cpu_seconds(), time.monotonic())
+
     # -- requests ------------------------------------------------------------------
-    def request(self, header: dict, blobs: list[bytes], deadline: float, timeout_seconds: float) -> tuple:
-        """Send one request; its reply, checked (see _checked_reply), by the deadline."""
+    def request(self, header: dict, blobs: list[bytes], limit: TimeLimit) -> tuple:
+        """Send one request; its reply, checked (see _checked_reply), within the limit."""
         if not self.alive:
             raise WorkerCrashed("the worker is no longer running")
         self._seq += 1
-        deadline = self._bounded(deadline)
         try:
-            self._sock.settimeout(max(deadline - time.monotonic(), 0.001))
+            self._sock.settimeout(max(self._deadline(limit) - time.monotonic(), 0.001))
             send(self._sock, dict(header, seq=self._seq), blobs)
         except TimeoutError:
-            self.kill()
-            raise WorkerTimeout(timeout_seconds) from None
+            raise self._timed_out(limit) from None
         except OSError as exc:
             raise self._crashed() from exc
-        reply, reply_blobs = self._receive(deadline, timeout_seconds, self._seq)
+        reply, reply_blobs = self._receive(limit, self._seq)
         return _checked_reply(str(header.get("op")), reply), reply_blobs
 
-    def _bounded(self, deadline: float) -> float:
-        return min(deadline, self.grading_deadline()) if self.grading_deadline else deadline
+    def _grading_deadline(self) -> float:
+        return self.grading_deadline() if self.grading_deadline else math.inf
 
-    def _receive(self, deadline: float, timeout_seconds: float, seq: int | None) -> tuple[dict, list[bytes]]:
+    def _deadline(self, limit: TimeLimit) -> float:
+        return min(limit.deadline, self._grading_deadline())
+
+    def _wait_readable(self, limit: TimeLimit) -> None:
+        """Wait for the reply's first byte in slices, reading the sandbox's CPU time between
+        them; TimeoutError once the limit is passed."""
+        poller = select.poll()
+        poller.register(self._sock, select.POLLIN)
+        while True:
+            remaining = self._deadline(limit) - time.monotonic()
+            if poller.poll(max(0, math.ceil(min(remaining, WAIT_SLICE_S) * 1000))):
+                return
+            if limit.passed(self.cpu_seconds(), time.monotonic(), self._grading_deadline()):
+                raise TimeoutError
+
+    def _timed_out(self, limit: TimeLimit) -> WorkerTimeout:
+        """Kill the worker; the timeout says which limit it passed, and its CPU time."""
+        cpu_now = self.cpu_seconds()  # before the kill: /proc forgets the dead
+        now = time.monotonic()
+        self.kill()
+        kind = limit.passed(cpu_now, now, self._grading_deadline()) or "wait"
+        seconds = limit.seconds if kind == "cpu" else now - limit.started
+        return WorkerTimeout(seconds, kind, limit.cpu_used(cpu_now))
+
+    def _receive(self, limit: TimeLimit, seq: int | None) -> tuple[dict, list[bytes]]:
+        """One message: its first byte within the limit, the whole of it by the wall deadline
+        (a worker that trickles bytes is bounded, whatever it does between them)."""
         try:
-            header, blobs = recv(self._sock, self._bounded(deadline))
+            self._wait_readable(limit)
+            header, blobs = recv(self._sock, self._deadline(limit))
         except TimeoutError:
-            self.kill()
-            raise WorkerTimeout(timeout_seconds) from None
+            raise self._timed_out(limit) from None
         except ProtocolViolation as exc:
             raise self._crashed(f"broke the protocol with the grader ({exc})") from None
         except OSError as exc:
@@ -262,7 +348,7 @@ def _frames(error: dict, prepared: PreparedSubmission) -> list[StudentFrame]:
 
 
 class Connection:
-    """What proxies use: one loaded worker plus the running check's deadline."""
+    """What proxies use: one loaded worker plus the running check's time limit."""
 
     def __init__(self, worker: WorkerProcess, prepared: PreparedSubmission, timeout_seconds: float,
                  memo: dict[str, Any] | None = None, hung: dict[str, tuple[float, str]] | None = None):
@@ -272,10 +358,10 @@ class Connection:
         self.memo = {} if memo is None else memo  # results shared by the checks of one grading
         self.hung = {} if hung is None else hung  # callables that timed out in this grading
         self.check_id = ""
-        self.deadline = time.monotonic() + timeout_seconds
+        self.limit = worker.time_limit(timeout_seconds)
 
     def start_check(self, seed: int, check_id: str = "") -> None:
-        self.deadline = time.monotonic() + self.timeout_seconds
+        self.limit = self.worker.time_limit(self.timeout_seconds)
         self.check_id = check_id
         self._ask({"op": "reset", "seed": seed})
 
@@ -285,7 +371,7 @@ class Connection:
     def avoid_hung(self) -> None:
         """Tell a fresh worker which functions hung before, so code reaching them fails fast."""
         if self.hung:
-            self.deadline = time.monotonic() + self.timeout_seconds
+            self.limit = self.worker.time_limit(self.timeout_seconds)
             self._ask({"op": "avoid", "names": sorted(self.hung)})
 
     def getattr(self, target: Handle | None, name: str, path: str = "") -> Any:
@@ -311,7 +397,7 @@ class Connection:
     def _ask(self, header: dict, args: tuple = (), kwargs: dict | None = None, path: str = "") -> Any:
         encoder = Encoder()
         header = dict(header, args=encoder.encode(_unwrap(args)), kwargs=encoder.encode(_unwrap(kwargs or {})))
-        reply, blobs = self.worker.request(header, encoder.blobs, self.deadline, self.timeout_seconds)
+        reply, blobs = self.worker.request(header, encoder.blobs, self.limit)
         if reply.get("tampered"):
             raise CheckFailed("verdicts.integrity", {"detail": "replaced grader helpers: "
                                                      + ", ".join(map(str, reply["tampered"]))[:200]}, integrity=True)

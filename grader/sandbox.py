@@ -93,13 +93,25 @@ class SandboxSpec:
 @dataclass(frozen=True)
 class Confined:
     """A confined command: `argv`, plus bubblewrap's options, which travel through a file
-    descriptor (`--args`) so that no path of the layout shows in the sandbox's /proc/1/cmdline."""
+    descriptor (`--args`) so that no path of the layout shows in the sandbox's /proc/1/cmdline.
+    `cpu_cgroup`: the fresh cgroup it joins that counts its CPU time, where there is one."""
 
     argv: list[str]
     level: IsolationLevel
     cwd: Path
     pass_fds: tuple[int, ...] = ()
     bwrap_options: bytes | None = None
+    cpu_cgroup: Path | None = None
+
+    def cpu_seconds(self, pid: int) -> float | None:
+        """CPU seconds used so far by everything in the sandbox started as `pid`: the cgroup's own
+        count (every process that was ever in it); else the /proc fallback, which misses a
+        process that left the tree (see limits.tree_cpu_seconds); None where neither exists."""
+        if self.cpu_cgroup is not None:
+            used = _limits.cgroup_cpu_seconds(self.cpu_cgroup)
+            if used is not None:
+                return used
+        return _limits.tree_cpu_seconds(pid)
 
     def popen(self, **kwargs: Any) -> subprocess.Popen:
         """Start it (own session, so that killpg(proc.pid) reaches everything it starts)."""
@@ -189,9 +201,12 @@ def confined_command(argv: list[str], spec: SandboxSpec, level: IsolationLevel |
         inner = [bwrap, _OPTIONS_PLACEHOLDER, "--", *(_setpriv_inside() if _is_root() else []), *inner]
     elif drops_privileges(level):
         inner = _drop_privileges() + inner
+    cpu_cgroup = None
     if sys.platform.startswith("linux"):
-        inner = _join_cgroups(_limits.cgroup_procs_files(lim.max_processes, lim.memory_bytes, lim.cpu_cores)) + inner
-    return Confined(inner, level, Path(spec.workspace), tuple(spec.pass_fds), options)
+        procs_files = _limits.cgroup_procs_files(lim.max_processes, lim.memory_bytes, lim.cpu_cores)
+        inner = _join_cgroups(procs_files) + inner
+        cpu_cgroup = next((f.parent for f in procs_files if _limits.cgroup_cpu_seconds(f.parent) is not None), None)
+    return Confined(inner, level, Path(spec.workspace), tuple(spec.pass_fds), options, cpu_cgroup)
 
 
 # -- the stage: the only project code the worker sees ---------------------------------------

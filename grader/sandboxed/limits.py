@@ -5,7 +5,8 @@ user namespace, the number of processes. They cannot bound totals across process
 and RLIMIT_NPROC is never enforced for the host's root user (the kernel exempts it,
 even inside a user namespace). Where a cgroup hierarchy is writable (root, or a
 delegated cgroup v2 subtree) the sandbox therefore also joins a fresh cgroup with
-`pids.max` and a memory ceiling, which do bound the whole process tree.
+`pids.max` and a memory ceiling, which do bound the whole process tree, and whose CPU
+count (`cpu_seconds`) is what the engine's time limits judge.
 
 sandbox.py runs this file by path, as `python -I -S limits.py MEMORY CPU FSIZE
 NOFILE NPROC -- ARGV...`, to set the limits inside the sandbox and then exec the
@@ -107,9 +108,10 @@ _counter = itertools.count()
 
 
 def cgroup_procs_files(max_processes: int, memory_bytes: int, cpu_cores: float = 0.0) -> list[Path]:
-    """Create fresh cgroups bounding pids, memory and (cpu_cores > 0) the CPU share; return
-    their `cgroup.procs` files. One cpu cgroup holds the whole sandbox, so children that
-    call setsid() (each a scheduler group of its own otherwise) share one sandbox's share.
+    """Create fresh cgroups bounding pids, memory and (cpu_cores > 0) the CPU share, and one
+    that counts CPU time (v2: any; v1: cpuacct); return their `cgroup.procs` files. One cpu
+    cgroup holds the whole sandbox, so children that call setsid() (each a scheduler group
+    of its own otherwise) share one sandbox's share.
 
     Best effort: empty when no writable hierarchy offers the controllers. The caller
     writes the worker's pid into each file before it execs the sandbox.
@@ -146,15 +148,65 @@ def controller_dirs(max_processes: int, memory_bytes: int,
         if cpu_cores > 0 and "cpu" in _v2_enabled(v2):
             knobs["cpu.max"] = f"{quota} {_CPU_PERIOD_US}"
         return [(v2, knobs)]
-    dirs = []
+    dirs: dict[Path, dict[str, str]] = {}
     wanted = [("pids", {"pids.max": str(max_processes)}), ("memory", {"memory.limit_in_bytes": str(memory_bytes)})]
     if cpu_cores > 0:
         wanted.append(("cpu", {"cpu.cfs_period_us": str(_CPU_PERIOD_US), "cpu.cfs_quota_us": quota}))
+    wanted.append(("cpuacct", {}))  # counts CPU time only
     for controller, knobs in wanted:
         path = _cgroup_v1_dir(controller)
-        if path is not None:
-            dirs.append((path, knobs))
-    return dirs
+        if path is not None:  # co-mounted controllers (cpu,cpuacct) share one hierarchy: one cgroup there
+            dirs.setdefault(path, {}).update(knobs)
+    return list(dirs.items())
+
+
+def cgroup_cpu_seconds(cgroup: Path) -> float | None:
+    """CPU seconds used by every process that was ever in `cgroup`, the dead included
+    (v1 `cpuacct.usage`, v2 `cpu.stat` usage_usec); None where it keeps no such count."""
+    try:
+        return int((cgroup / "cpuacct.usage").read_text()) / 1e9
+    except (OSError, ValueError):
+        pass
+    try:
+        for line in (cgroup / "cpu.stat").read_text().splitlines():
+            key, _, value = line.partition(" ")
+            if key == "usage_usec":
+                return int(value) / 1e6
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def tree_cpu_seconds(root: int) -> float | None:
+    """CPU seconds of `root` and its descendants from /proc: utime + stime of each (zombies
+    included) plus cutime + cstime, what they used in children they reaped. The fallback
+    where the sandbox has no cgroup (PROCESS level, a non-root grader without a delegated
+    cgroup). It misses a process that left the tree, and all it used: an orphan re-parented
+    outside it (a double fork at PROCESS level; under FULL orphans go to the sandbox's own
+    init, inside the tree); it counts in clock ticks (10 ms). None without /proc (macOS)."""
+    try:
+        entries = [int(e) for e in os.listdir("/proc") if e.isdigit()]
+    except OSError:
+        return None
+    parents: dict[int, int] = {}
+    ticks: dict[int, int] = {}
+    for pid in entries:
+        try:
+            raw = Path(f"/proc/{pid}/stat").read_bytes()
+        except OSError:
+            continue
+        fields = raw[raw.rindex(b")") + 2:].split()  # after "pid (comm) ": state, ppid, ...
+        parents[pid] = int(fields[1])
+        ticks[pid] = sum(map(int, fields[11:15]))  # utime, stime, cutime, cstime
+    children: dict[int, list[int]] = {}
+    for pid, parent in parents.items():
+        children.setdefault(parent, []).append(pid)
+    total, todo = 0, [root] if root in ticks else []
+    while todo:
+        pid = todo.pop()
+        total += ticks[pid]
+        todo += children.get(pid, [])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def _mounts(fstype: str) -> list[tuple[str, str, set[str]]]:
