@@ -9,6 +9,7 @@ from pathlib import Path
 
 from grader.batch.gradebook import clean
 from grader.commands._intake import locate_in_folder
+from grader.commands._memory import limit_grader_memory
 from grader.engine import ASSIGNMENTS, DEFAULT_TIMEOUT_S, grade
 from grader.report import Report, to_gradescope
 
@@ -20,6 +21,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lang", default="en", choices=("en", "ko"))
     parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S)
     args = parser.parse_args(argv)
+    limit_grader_memory()
     results = args.root / "results"
     results.mkdir(parents=True, exist_ok=True)
     try:

@@ -16,6 +16,7 @@ import signal
 import sys
 
 from grader.batch.task import GradeTask, TaskGrader
+from grader.commands._memory import limit_grader_memory
 
 PARENT_ENV = "GENGRADE_BATCH_PID"
 _PR_SET_PDEATHSIG = 1
@@ -36,6 +37,7 @@ def die_with_parent() -> None:
 
 def main() -> int:
     die_with_parent()
+    limit_grader_memory()  # past it, a MemoryError is one student's grader error below
     outcomes = os.fdopen(os.dup(1), "w", encoding="utf-8")
     os.dup2(2, 1)
     grader = TaskGrader()

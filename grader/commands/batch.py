@@ -32,7 +32,12 @@ def run(args: argparse.Namespace) -> int:
     from grader.batch.executors import DaskExecutor, LocalExecutor
     from grader.batch.run import BatchOptions, run_batch
     from grader.batch.task import IsolationRefused, require_isolation
+    from grader.commands._memory import limit_grader_memory
 
+    try:
+        limit_grader_memory()  # inherited by its grader processes, which set it again (on Dask workers too)
+    except ValueError as exc:
+        return fail("batch", str(exc))
     submissions, out = args.submissions.resolve(), args.out.resolve()
     if out == submissions or submissions in out.parents:
         return fail("batch", f"--out {args.out} is inside the submissions folder; it would be graded as a student")

@@ -30,8 +30,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from grader.commands._memory import limit_grader_memory
+
     try:
         submission = locate(args.submission, args.assignment)
+        ceiling = limit_grader_memory()
     except ValueError as exc:
         return fail("check", str(exc))
     reason = cannot_load(submission)
@@ -47,8 +50,13 @@ def run(args: argparse.Namespace) -> int:
     from grader.engine import grade
     from grader.report import to_text, write_gradescope, write_json, write_junit
 
-    report = stated_once(grade(submission, args.assignment, device=args.device, lang=args.lang,
-                               timeout_s=args.timeout))
+    try:
+        report = stated_once(grade(submission, args.assignment, device=args.device, lang=args.lang,
+                                   timeout_s=args.timeout))
+    except MemoryError:  # inside a check it is that check's internal error; this is the grading's own work
+        limit = f"{ceiling / 2**30:g} GiB" if ceiling else "none"
+        return fail("check", f"the grader ran out of memory (its ceiling, GENGRADE_GRADER_MEMORY_GIB: {limit}): "
+                             "a grader problem, not the submission's")
     if reason:
         print(f"gengrade check: error: {submission} cannot be graded: {reason}", file=sys.stderr)
     else:
