@@ -6,7 +6,7 @@ them trusts anything but the values themselves (see docs/architecture.md, "Decid
 from __future__ import annotations
 
 import contextlib
-from typing import Any, Iterator, NoReturn
+from typing import Any, Callable, Iterable, Iterator, NoReturn
 
 import pytest
 import torch
@@ -101,3 +101,37 @@ def cpu_default(value: Any) -> bool:
     """Whether a `device=` default (as the signature probe reports it) means the CPU for a CPU model:
     "cpu", torch.device("cpu"), or None (follow the model) are all correct submissions."""
     return value in ("cpu", "device(type='cpu')", None)
+
+
+# How PyTorch says that tensors met on two devices (one made on the CPU, one on `meta`).
+_DEVICE_COLLISIONS = ("is not on the expected device", "same device", "found at least two devices",
+                      "Cannot copy out of meta tensor")
+
+
+def hard_coded_devices(sub: Any, parts: Iterable[tuple[str, Callable[[], Any]]]) -> list[str]:
+    """The names of `parts` that mix in, or return, a tensor on a device other than their inputs'.
+
+    Each part runs the student's code with its model (`.to("meta")`) and inputs on PyTorch's
+    `meta` device, where a tensor the code creates on the CPU collides as it would on a GPU:
+    a device chosen inside a function (`"cuda" if torch.cuda.is_available() else "cpu"`) shows
+    on a machine without one. Meta tensors have no values, so what meta cannot run (`.item()`,
+    data-dependent indexing) and the code's own other exceptions are not judged here; neither
+    is torch.distributions' argument validation, switched off meanwhile (it reads values)."""
+    found = []
+    validation = sub.probe("common.distribution_validation", False)
+    try:
+        for name, run in parts:
+            try:
+                result = run()
+            except MissingName:
+                continue
+            except StudentError as exc:
+                if any(marker in exc.message for marker in _DEVICE_COLLISIONS):
+                    found.append(name)
+                continue
+            values = result if isinstance(result, (tuple, list)) else (result,)
+            if any(is_tensor(v) and origin(v).device != "meta" for v in values):
+                found.append(name)
+    finally:
+        sub.probe("common.distribution_validation", bool(validation))
+    return found

@@ -13,7 +13,7 @@ from pathlib import Path
 import torch
 
 from grader.sandboxed import probes
-from grader.errors import CheckFailed
+from grader.errors import CheckFailed, NotImplementedByStudent, StudentError
 from grader.sandboxed.protocol import TensorOrigin
 from grader.submission import prepare
 
@@ -26,9 +26,9 @@ def load_trusted(path: Path) -> types.ModuleType:
 
 
 def _value(result):
-    """What the worker would send back."""
+    """What the worker would send back (a tensor on `meta` stays there: it has no values)."""
     if isinstance(result, torch.Tensor):
-        copy = result.detach().cpu().clone()
+        copy = torch.empty_like(result, device="meta") if result.is_meta else result.detach().cpu().clone()
         copy.gengrade_origin = TensorOrigin(str(result.device), str(result.dtype).replace("torch.", ""),
                                             result.requires_grad, result.grad_fn is not None)
         return copy
@@ -63,7 +63,13 @@ class _Live:
         return _value(getattr(object.__getattribute__(self, "obj"), name))
 
     def __call__(self, *args, **kwargs):
-        return _value(object.__getattribute__(self, "obj")(*_live(args), **_live(kwargs)))
+        try:
+            result = object.__getattribute__(self, "obj")(*_live(args), **_live(kwargs))
+        except NotImplementedError as exc:  # as the worker reports the student's exceptions
+            raise NotImplementedByStudent(str(exc), str(exc), []) from exc
+        except Exception as exc:  # noqa: BLE001
+            raise StudentError(type(exc).__name__, str(exc), []) from exc
+        return _value(result)
 
 
 class LocalSubmission:

@@ -1,5 +1,5 @@
 """The VAE rubric's parts, in process: oracles against independent computations and against the corpus's
-own buggy functions, the worker-side probes (bare instance, gradients, the meta-device report), the
+own buggy functions, the worker-side probes (bare instance, gradients), the meta-device pass, the
 statistical checks under many seeds, and the Korean catalogue. The corpus (tests/test_corpus.py)
 grades whole submissions through the worker; these tests are the fast, seed-sweeping complement."""
 from __future__ import annotations
@@ -141,17 +141,18 @@ def test_gradient_probe_reports_autograd_and_no_path_for_a_detached_z():
 
 
 @pytest.mark.parametrize(("name", "collided"), [
-    ("reference", []),
-    ("correct_conv_distributions.py", []),
-    ("correct_dropout_encoder.py", []),
-    ("bug_hardcoded_device.py", ["reparameterize", "forward"]),
+    ("reference", None),
+    ("correct_conv_distributions.py", None),
+    ("correct_dropout_encoder.py", None),
+    ("bug_hardcoded_device.py", "reparameterize, forward"),
 ])
-def test_meta_device_report_catches_a_device_chosen_inside_a_function(name, collided):
-    sub = submission(name)
-    module = sub._module
-    rows = vae_probes.device_report(module.VAE(784, 16, 3), 2, [1, 28, 28], 3, 3)
-    assert [row[0] for row in rows if row[1] in ("collision", "elsewhere")] == collided
-    assert all(row[1] in ("meta", "not-run") for row in rows if row[0] not in collided)
+def test_meta_device_pass_catches_a_device_chosen_inside_a_function(name, collided):
+    try:
+        rubric.test_device_follows_input(submission(name))
+    except CheckFailed as failure:
+        assert (failure.message_id, failure.params["what"]) == ("verdicts.device_meta", collided)
+    else:
+        assert collided is None
 
 
 # -- statistical and gradient checks under many seeds ------------------------------------------------------

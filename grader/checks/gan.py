@@ -22,7 +22,7 @@ from typing import Any
 import torch
 
 from grader import api
-from grader.api import check, fail, finite, is_tensor, origin, suspect, within
+from grader.api import check, fail, finite, hard_coded_devices, is_tensor, origin, suspect, within
 from grader.errors import GraderFault, WorkerCrashed, WorkerTimeout
 from grader.oracles import gan as oracle
 from grader.seeds import seed_for
@@ -558,6 +558,28 @@ def test_sample(sub):
     # (n, latent_dim) or the same numbers laid out as (n, latent_dim, 1, 1), as DCGAN code does
     if not (shape and shape[0] == 5 and math.prod(shape[1:]) == LATENT) or not z["device"].startswith(sub.device):
         fail("gan.sample.latent_shape", shape=shape, device=z["device"], latent=LATENT, expected=sub.device)
+    on_meta = sub.Generator(latent_dim=LATENT, img_shape=IMG).to("meta")
+    latent = torch.empty(3, LATENT, device="meta")
+    if hard_coded_devices(sub, (("Generator.forward", lambda: on_meta(latent)),)):
+        return  # sample cannot be judged on meta when G itself is not (test_no_hard_coded_device says why)
+    if hard_coded_devices(sub, (("sample", lambda: sub.sample(on_meta, 3, LATENT, device="meta")),)):
+        fail("verdicts.device_meta", what="sample")
+
+
+@check(points=1, name="G, D, the losses and train_step follow the device of their inputs (nothing hard-codes a device)",
+       hidden=True)
+def test_no_hard_coded_device(sub):
+    generator, discriminator = (net.to("meta") for net in small_models(sub))
+    opt_g, opt_d = sub.probe("gan.optimizers", generator, discriminator, "sgd", 0.01, 0.01)
+    z, x, logits = (torch.empty(4, LATENT, device="meta"), torch.empty(4, *IMG, device="meta"),
+                    torch.empty(4, 1, device="meta"))
+    collided = hard_coded_devices(sub, (
+        ("Generator.forward", lambda: generator(z)), ("Discriminator.forward", lambda: discriminator(x)),
+        ("discriminator_loss", lambda: sub.discriminator_loss(logits, logits)),
+        ("generator_loss", lambda: sub.generator_loss(logits)),
+        ("train_step", lambda: sub.train_step(generator, discriminator, opt_g, opt_d, x, LATENT))))
+    if collided:
+        fail("verdicts.device_meta", what=", ".join(collided))
 
 
 @check(points=1, name="sample draws fresh latents on every call: different images within a call and across calls")

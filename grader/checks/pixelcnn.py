@@ -26,8 +26,9 @@ import torch
 import torch.nn.functional as F
 from scipy import stats
 
-from grader.api import check, cpu_default, expect_shape, fail, finite, is_tensor, origin, suspect, within
-from grader.errors import CheckFailed, HungBefore, MissingName, StudentError
+from grader.api import (check, cpu_default, expect_shape, fail, finite, hard_coded_devices, is_tensor, origin, suspect,
+                        within)
+from grader.errors import CheckFailed, HungBefore, MissingName, NeedsFirst, StudentError
 from grader.oracles import pixelcnn as oracle
 
 ALPHA = 1e-4  # statistical checks reject only at p < 1e-4: a correct submission practically never fails
@@ -321,6 +322,19 @@ def test_pixelcnn_shapes(sub):
         fail("pixelcnn.device", what="forward(x)", got=origin(out).device, expected=sub.device)
     default = sub.PixelCNN().to(sub.device).eval()(binary(1, 1, 28, 28))
     expect_shape(default, (1, 1, 28, 28), "PixelCNN() on (1, 1, 28, 28)")
+    collided = meta_collisions(sub)
+    if collided:
+        try:
+            test_mask_buffer(sub)  # a mask kept outside the module's buffers stays behind: that check names it
+        except CheckFailed as cause:
+            raise NeedsFirst("MaskedConv2d's `mask` buffer", cause) from cause
+        fail("verdicts.device_meta", what=", ".join(collided))
+
+
+def meta_collisions(sub) -> list[str]:
+    """forward and nll with a fresh model and inputs on PyTorch's meta device (see api.hard_coded_devices)."""
+    on_meta, x = small_pixelcnn(sub).to("meta"), torch.empty(2, 1, 5, 7, device="meta")
+    return hard_coded_devices(sub, (("PixelCNN.forward", lambda: on_meta(x)), ("nll", lambda: sub.nll(on_meta, x))))
 
 
 @check(points=1, name="PixelCNN.forward returns raw Bernoulli logits, not probabilities")
@@ -669,6 +683,11 @@ def test_sample_format(sub):
     if not same_device(samples, sub.device):
         fail("pixelcnn.device", what="sample(..., device=device)", got=origin(samples).device, expected=sub.device)
     draw(sub, model, 5, (1, 4, 3))
+    if meta_collisions(sub):
+        return  # sample cannot be judged on meta when the model itself is not (test_pixelcnn_shapes says why)
+    on_meta = small_pixelcnn(sub).to("meta")
+    if hard_coded_devices(sub, (("sample", lambda: sub.sample(on_meta, 2, shape=(1, 2, 3), device="meta")),)):
+        fail("verdicts.device_meta", what="sample")
 
 
 @check(points=2, name="sample draws the first pixel from Bernoulli(sigmoid(logit)) (binomial test)")

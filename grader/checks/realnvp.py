@@ -23,7 +23,8 @@ from dataclasses import dataclass
 import torch
 from scipy import stats
 
-from grader.api import check, cpu_default, expect_shape, fail, finite, is_tensor, needs, origin, suspect, within
+from grader.api import (check, cpu_default, expect_shape, fail, finite, hard_coded_devices, is_tensor, needs, origin,
+                        suspect, within)
 from grader.errors import CheckFailed, NeedsFirst, StudentError
 from grader.oracles import realnvp as oracle
 
@@ -584,6 +585,24 @@ def test_devices(sub):
         where = origin(tensor).device.split(":")[0]
         if where != sub.device.split(":")[0]:
             fail("realnvp.device", what=what, got=where, expected=sub.device)
+    collided = hard_coded_devices(sub, _meta_parts(sub))
+    if collided:
+        fail("verdicts.device_meta", what=", ".join(collided))
+
+
+def _meta_parts(sub) -> list:
+    """Every contract function with fresh layers and inputs on PyTorch's meta device (see api.hard_coded_devices)."""
+    model = _realnvp(sub, perturb=0.0).to("meta")
+    x, images = torch.empty(BATCH, DIM, device="meta"), torch.empty(2, 2, 3, 3, device="meta")
+    parts = [("RealNVP.forward", lambda: model(x)), ("RealNVP.inverse", lambda: model.inverse(x)),
+             ("RealNVP.log_prob", lambda: model.log_prob(x)), ("RealNVP.sample", lambda: model.sample(3, device="meta")),
+             ("logit_transform", lambda: sub.logit_transform(x))]
+    for name in ("ActNorm", "InvertibleConv1x1"):
+        with needs(f"{name}.__init__"):
+            layer = getattr(sub, name)(num_channels=2).to("meta")
+        parts += [(f"{name}.forward", lambda layer=layer: layer(images)),
+                  (f"{name}.inverse", lambda layer=layer: layer.inverse(images))]
+    return parts
 
 
 # -- logit transform and bits per dim -------------------------------------------------

@@ -155,5 +155,6 @@ NAMES_KO = {
     "test_train_step_returns": "train_step은 그 단계의 손실과 같은 (d_loss, g_loss)를 파이썬 float로 반환",
     "test_training_moves_losses": "작은 고정 배치에서 판별자만 학습하면 판별자의 손실이, 생성자만 학습하면 생성자의 손실이 줄어듦",
     "test_sample": "sample은 (n, latent_dim) 잠재 벡터로부터 요청한 장치에 [-1, 1] 범위의 (n, *img_shape) 이미지를 반환",
+    "test_no_hard_coded_device": "G, D, 두 손실 함수와 train_step이 입력과 같은 장치에서 동작함 (장치를 하드코딩하지 않음)",
     "test_sample_fresh": "sample은 호출마다 새 잠재 벡터를 뽑음: 한 번의 호출 안에서도, 호출끼리도 이미지가 다름",
 }

@@ -12,6 +12,10 @@ EN = {
                            "({exc_type}: {message}). This is not your fault; the course staff has been told.",
     "verdicts.integrity": "the grader's observations disagree with your code's own outputs ({detail}). "
                         "Grader helpers must not be replaced or imitated; this grading is marked for review.",
+    "verdicts.device_meta": "With the model and inputs on another device (PyTorch's meta device), these parts mixed in "
+                            "or returned a tensor made on a fixed device: {what}. A device chosen inside a function "
+                            "(for example from torch.cuda.is_available()) breaks on any other device; follow the "
+                            "input's device, the model's, or the device argument.",
 }
 
 KO = {
@@ -26,4 +30,8 @@ KO = {
                            "({exc_type}: {message}). 학생의 잘못이 아니며, 조교에게 전달됩니다.",
     "verdicts.integrity": "채점기가 관찰한 내용과 코드가 실제로 내놓은 출력이 서로 맞지 않습니다 ({detail}). "
                         "채점기의 도우미 코드를 바꾸거나 흉내 내면 안 됩니다. 이 채점 결과는 검토 대상으로 표시됩니다.",
+    "verdicts.device_meta": "모델과 입력을 다른 장치(PyTorch의 meta 장치)에 두었더니, 다음 부분에서 고정된 장치에 만든 "
+                            "텐서가 섞이거나 반환되었습니다: {what}. 함수 안에서 장치를 정하면 (예: "
+                            "torch.cuda.is_available()로 고르기) 다른 장치에서는 동작하지 않습니다. 입력이나 모델의 "
+                            "장치, 또는 device 인자를 따르세요.",
 }

@@ -3,7 +3,9 @@
 Never pickle: decoding a message from a hostile worker must not be able to run code
 in the grader. A message is an 8-byte big-endian header length, a JSON header, then
 the raw bytes of every array the header refers to. Values are encoded as tagged
-JSON so tuples, tensors and handles survive the trip.
+JSON so tuples, tensors and handles survive the trip. A tensor on PyTorch's `meta` device
+(shape and dtype, no values) travels as just that and arrives on `meta` on either side: the
+grader's device checks run the student's code there (see api.hard_coded_devices).
 
 The grader reads what a hostile worker wrote: headers are capped (MAX_HEADER_BYTES;
 values travel as blobs), nested at most MAX_DEPTH deep, text arrives as valid UTF-8
@@ -27,6 +29,7 @@ MAX_MESSAGE_BYTES = 256 * 1024 * 1024  # all blobs of one message together
 MAX_HEADER_BYTES = 1024 * 1024
 MAX_DEPTH = 64  # nesting of JSON containers in a header
 MAX_BLOBS = 4096
+MAX_DIMS = 16  # of a meta tensor's shape (it has no bytes to check the shape against)
 _LEN = struct.Struct(">Q")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -110,6 +113,10 @@ class Encoder:
         dtype = str(tensor.dtype).removeprefix("torch.")
         if dtype not in _TENSOR_DTYPES:
             raise TypeError(f"tensors of dtype {dtype} cannot travel")
+        if tensor.is_meta:
+            return {"meta_tensor": {"torch_dtype": dtype, "shape": [int(s) for s in tensor.shape],
+                                    "requires_grad": bool(tensor.requires_grad),
+                                    "has_grad_fn": tensor.grad_fn is not None}}
         data = tensor.detach().to("cpu")
         if dtype == "bfloat16":
             data = data.view(torch.int16)
@@ -159,6 +166,8 @@ class Decoder:
             return self._array(node["ndarray"])
         if "tensor" in node:
             return self._tensor(node["tensor"])
+        if "meta_tensor" in node:
+            return self._meta_tensor(node["meta_tensor"])
         if "handle" in node:
             handle = Handle(int(node["handle"]), str(node.get("type", "object")))
             return self._from_handle(handle) if self._from_handle else handle
@@ -188,13 +197,30 @@ class Decoder:
             if meta.get("requires_grad") and tensor.is_floating_point():
                 tensor.requires_grad_(True)
             return tensor
-        tensor.gengrade_origin = TensorOrigin(  # type: ignore[attr-defined]
-            device=str(meta.get("device", "cpu")),
-            dtype=str(meta.get("torch_dtype", array.dtype.name)),
-            requires_grad=bool(meta.get("requires_grad", False)),
-            has_grad_fn=bool(meta.get("has_grad_fn", False)),
-        )
-        return tensor
+        return _with_origin(tensor, meta, str(meta.get("device", "cpu")), str(meta.get("torch_dtype", array.dtype.name)))
+
+    def _meta_tensor(self, meta: dict) -> Any:
+        """A tensor on `meta` on both sides: it has no values, so it stays there whatever the device."""
+        import torch
+
+        dtype = str(meta["torch_dtype"])
+        shape = [int(s) for s in meta["shape"]]
+        if dtype not in _TENSOR_DTYPES or len(shape) > MAX_DIMS or any(s < 0 for s in shape):
+            raise ValueError("malformed meta tensor")
+        tensor = torch.empty(shape, dtype=getattr(torch, dtype), device="meta")
+        if self._device is not None:
+            if meta.get("requires_grad") and tensor.is_floating_point():
+                tensor.requires_grad_(True)
+            return tensor
+        return _with_origin(tensor, meta, "meta", dtype)
+
+
+def _with_origin(tensor: Any, meta: dict, device: str, dtype: str) -> Any:
+    """The grader's copy of a returned tensor, labelled with where it came from."""
+    tensor.gengrade_origin = TensorOrigin(  # type: ignore[attr-defined]
+        device=device, dtype=dtype, requires_grad=bool(meta.get("requires_grad", False)),
+        has_grad_fn=bool(meta.get("has_grad_fn", False)))
+    return tensor
 
 
 def send(sock: socket.socket, header: dict, blobs: list[bytes] = ()) -> None:

@@ -51,6 +51,21 @@ def test_worker_side_decoding_moves_tensors_and_keeps_requires_grad():
     assert back.requires_grad and back.is_leaf
 
 
+def test_meta_tensors_travel_as_shape_and_dtype_and_stay_on_meta_on_both_sides():
+    """The device checks run student code on `meta`: those tensors have no values to send."""
+    meta = torch.empty(2, 3, dtype=torch.float64, device="meta")
+    on_worker = round_trip(meta, tensor_device="cpu")  # a CPU grading still hands the worker a meta tensor
+    assert on_worker.is_meta and on_worker.shape == (2, 3) and on_worker.dtype == torch.float64
+    back = round_trip(meta * 2)
+    assert back.is_meta and back.gengrade_origin.device == "meta" and back.gengrade_origin.dtype == "float64"
+
+
+@pytest.mark.parametrize("shape", [[-1, 2], [1] * 17, "x"])
+def test_a_malformed_meta_tensor_is_a_protocol_violation(shape):
+    with pytest.raises(ProtocolViolation):
+        Decoder([]).decode({"meta_tensor": {"torch_dtype": "float32", "shape": shape}})
+
+
 def test_unknown_objects_become_handles_only_when_allowed():
     with pytest.raises(TypeError):
         Encoder().encode(object())

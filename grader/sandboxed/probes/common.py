@@ -100,3 +100,13 @@ def signature(obj: object) -> list[list]:
             default_value = default if isinstance(default, (int, float, str, bool, tuple, type(None))) else repr(default)
         rows.append([parameter.name, parameter.kind.name, has_default, default_value])
     return rows
+
+
+def distribution_validation(enabled: bool) -> bool:
+    """Switch torch.distributions' argument validation; return the previous setting.
+
+    Validation reads values (`if not valid.all()`), which tensors on the `meta` device do not
+    have: the device checks switch it off while they run code there, then back."""
+    previous = bool(torch.distributions.Distribution._validate_args)
+    torch.distributions.Distribution.set_default_validate_args(bool(enabled))
+    return previous

@@ -1,4 +1,4 @@
-# gengrade-expect: score-at-most 21
+# gengrade-expect: score-at-most 22
 # gengrade-expect: fail test_discriminator_raw_logits "its output does not depend on its input"
 # gengrade-expect: fail test_train_step_d_gradient "has no gradient with respect to D's parameters"
 # gengrade-expect: fail test_train_step_g_gradient "carry no gradient back to G's parameters"

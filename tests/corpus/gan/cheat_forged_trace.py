@@ -1,4 +1,4 @@
-# gengrade-expect: score-at-most 16
+# gengrade-expect: score-at-most 17
 # gengrade-expect: integrity suspect
 # gengrade-expect: fail test_train_step_order "the recorder saw D's parameters change, but D's outputs"
 # gengrade-expect: fail test_train_step_d_leaves_g "the recorder saw D's parameters change, but D's outputs"

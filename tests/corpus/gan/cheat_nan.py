@@ -1,4 +1,5 @@
 # gengrade-expect: score-at-most 0
+# gengrade-expect: fail test_no_hard_coded_device "meta device"
 # gengrade-expect: fail test_generator_shape "NaN or infinite values"
 # gengrade-expect: fail test_generator_range "NaN or infinite values"
 # gengrade-expect: fail test_discriminator_shape "NaN or infinite values"

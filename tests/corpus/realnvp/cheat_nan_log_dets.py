@@ -7,6 +7,7 @@
 # gengrade-expect: fail test_logit_log_det "contains NaN or infinite values"
 # gengrade-expect: fail test_actnorm_log_det "contains NaN or infinite values"
 # gengrade-expect: fail test_invconv_log_det "contains NaN or infinite values"
+# gengrade-expect: fail test_devices "meta device"
 """Cheat: honest transforms, every log-det NaN. NaN compares False with everything, so a
 rejection written `if error > tol: fail` lets it through. It may earn what does not
 need a log-det: coupling structure and inverses, sampling, the logit's y, bits/dim, ActNorm's init and
