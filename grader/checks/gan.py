@@ -1,4 +1,4 @@
-"""Rubric for the `gan` assignment (Goodfellow et al. 2014), 29 points.
+"""Rubric for the `gan` assignment (Goodfellow et al. 2014), 30 points.
 
 Shapes, ranges and losses are judged on small sizes (latent 8, 8x8 images), which also catch code that
 hard-codes 100 or 28x28. train_step is judged at the contract's image size (1, 28, 28), where standard
