@@ -83,7 +83,8 @@ class WorkerTimeout(GradingError):
     """The check passed a time limit; the worker was killed. `kind` names the limit, so feedback
     can say what the student's code did (remote.TimeLimit.passed): "cpu" (it computed for more
     than `seconds` of CPU time), "wait" (no answer after `seconds` of wall time though its CPU
-    time stayed under the limit: it slept or was blocked), "wall" (no answer after `seconds`,
+    time stayed under the limit: it slept or was blocked), "starved" (the same, but it was
+    computing and the machine gave it too little CPU time), "wall" (no answer after `seconds`,
     no CPU count here) or "grading" (the whole grading's deadline came first).
     `cpu_seconds`: what the check used, where known."""
 

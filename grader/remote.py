@@ -31,6 +31,9 @@ from grader.submission import PreparedSubmission
 
 WALL_ALLOWANCE_CAP_S = 10.0
 WAIT_SLICE_S = 0.2  # how often a waiting grader reads the worker's CPU time
+# A check stopped at its wall deadline that had this share of a core or more was computing, and
+# the machine gave it too little CPU time; below it, it was waiting (a sleeper uses ~0).
+STARVED_SHARE = 0.2
 
 
 def wall_allowance(seconds: float) -> float:
@@ -66,14 +69,17 @@ class TimeLimit:
         return None if cpu_now is None or self.cpu_start is None else cpu_now - self.cpu_start
 
     def passed(self, cpu_now: float | None, now: float, grading_deadline: float = math.inf) -> str | None:
-        """Which limit is passed, if any: "cpu" (more CPU time than `seconds`), "wait" (the deadline,
-        with CPU time under the limit), "wall" (the deadline, no CPU count) or "grading" (the
-        whole grading's deadline came first)."""
+        """Which limit is passed, if any: "cpu" (more CPU time than `seconds`); the deadline with
+        CPU time under the limit, "wait" (it used under STARVED_SHARE of a core: asleep, blocked)
+        or "starved" (it computed, but the machine gave it too little CPU time); "wall" (the
+        deadline, no CPU count); "grading" (the whole grading's deadline came first)."""
         used = self.cpu_used(cpu_now)
         if used is not None and used > self.seconds:
             return "cpu"
         if now >= self.deadline:
-            return "wall" if used is None else "wait"
+            if used is None:
+                return "wall"
+            return "starved" if used >= STARVED_SHARE * (now - self.started) else "wait"
         return "grading" if now >= grading_deadline else None
 
 
@@ -388,7 +394,7 @@ class Connection:
             return self._ask({"op": "call", "target": target.id}, args, kwargs, path=name)
         except WorkerTimeout as timeout:
             if name:
-                self.hung[name] = (timeout.seconds, self.check_id)
+                self.hung[name] = (self.timeout_seconds, self.check_id)
             raise
 
     def probe(self, name: str, args: tuple, kwargs: dict) -> Any:

@@ -19,7 +19,8 @@ def test_hang_crash_and_segfault_each_cost_only_their_checks(grade_source):
     )
     checks = by_id(report)
     assert checks["test_kl_divergence"].status == "timeout"
-    assert "used more than 4 s of CPU time" in checks["test_kl_divergence"].message
+    kl = checks["test_kl_divergence"]  # its CPU time stopped it, unless this machine gave it under half a core
+    assert "used more than 4 s of CPU time" in kl.message or ("got only" in kl.message and kl.duration_s >= 8)
     assert checks["test_loss_function_value"].status == "error"
     assert "exited with status 3" in checks["test_loss_function_value"].message
     assert checks["test_sample_from_prior"].status == "error"
@@ -38,7 +39,7 @@ def test_a_sleep_is_stopped_by_the_wall_deadline_and_called_waiting(grade_source
     check = by_id(report)["test_loss_function_value"]
     assert check.status == "timeout"
     assert "did not answer within 4 s although it used only 0.0 s of CPU time: it was waiting" in check.message
-    assert 2 + wall_allowance(2) <= check.duration_s < 2 + wall_allowance(2) + 1.5
+    assert 2 + wall_allowance(2) <= check.duration_s < 2 + wall_allowance(2) + 3
     assert by_id(report)["test_kl_divergence"].status == "passed"
 
 
