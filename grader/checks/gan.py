@@ -561,7 +561,7 @@ def test_sample(sub):
     on_meta = sub.Generator(latent_dim=LATENT, img_shape=IMG).to("meta")
     latent = torch.empty(3, LATENT, device="meta")
     if hard_coded_devices(sub, (("Generator.forward", lambda: on_meta(latent)),)):
-        return  # sample cannot be judged on meta when G itself is not (test_no_hard_coded_device says why)
+        return  # sample cannot be judged on meta when G itself is not (the course's device check says why)
     if hard_coded_devices(sub, (("sample", lambda: sub.sample(on_meta, 3, LATENT, device="meta")),)):
         fail("verdicts.device_meta", what="sample")
 
