@@ -174,8 +174,39 @@ def _record(sub) -> dict[str, Any]:
                               for c in claims["d_calls"]]
             call["g_twin"] = [ask(twin_g, c["z"]) if number == 1 and c["phase"] == 0 and c["z"] is not None
                               else None for c in claims["g_calls"]]
+            if number == 1:
+                call["d_twin_stepped"] = _twin_d_step(sub, twin_d, claims, call["d_twin"], real,
+                                                      lambda model: ask(model, x_probe))
         out["calls"].append(call)
     return out
+
+
+def _twin_d_step(sub, twin_d, claims: dict, twin_logits: list, real: torch.Tensor, ask_probe) -> Any:
+    """D's untrained twin after the plain SGD step that the discriminator loss makes on the inputs D received
+    before the first optimizer step, asked on the probe images: with D's own answers after the call, it
+    confirms from answers the step the recorder describes (None where it cannot: G stepped first, an input or
+    answer is missing, or the student release, which cannot compute the loss's gradient)."""
+    if not claims["events"] or claims["events"][0]["kind"] != "d":
+        return None
+    calls = [(c["input"], logits) for c, logits in zip(claims["d_calls"], twin_logits) if c["phase"] == 0]
+    if not calls or any(not (is_tensor(x) and is_tensor(l) and x.dim() > 0 and l.numel() == x.shape[0])
+                        for x, l in calls):
+        return None
+    real_rows = real.reshape(real.shape[0], -1)
+    is_real = torch.cat([(x.reshape(x.shape[0], 1, -1) == real_rows[None]).all(-1).any(-1)
+                         if x[0].numel() == real_rows.shape[1] else torch.zeros(x.shape[0], dtype=torch.bool)
+                         for x, _ in calls])
+    logits = torch.cat([l.reshape(-1) for _, l in calls]).double()
+    if not (is_real.any() and (~is_real).any()):
+        return None
+    grads = oracle.discriminator_loss_grads.optional(logits[is_real], logits[~is_real])
+    if grads is None:
+        return None
+    weights = torch.zeros_like(logits)
+    weights[is_real], weights[~is_real] = grads[0].reshape(-1), grads[1].reshape(-1)
+    sub.probe("gan.sgd_on_outputs", twin_d, [x for x, _ in calls],
+              list(weights.float().split([x.shape[0] for x, _ in calls])), SGD_LR)
+    return ask_probe(twin_d)
 
 
 def _same(a: Any, b: Any, tol: float = 0.0) -> bool:
@@ -431,6 +462,28 @@ def test_train_step_d_gradient(sub):
             # the first call was right, so the second carries gradients left over from the first
             message = "gan.train.d_grad_stale" if number > 1 else "gan.train.d_grad"
             fail(message, call=number, error=error, cos=cosine(got, expected))
+    confirm_first_d_step(sub)
+
+
+STEP_RTOL = 0.05  # of D's change on the probe images: float32 rounding of the same step is ~1e-5 of it
+
+
+def confirm_first_d_step(sub) -> None:
+    """The first call's D update, judged from answers: D on the grader's probe images after the call must be
+    D's untrained twin after the step the discriminator loss makes on the inputs D received. The recorder
+    claimed that gradient, so a difference means its claims were not what happened."""
+    data = sub.once("gan.train_step.recording", lambda: _record(sub))
+    call = data["calls"][0]
+    stepped = call.get("d_twin_stepped")
+    stable = _same(data["d_before"], data["d_again"]) and _same(data["d_before"], data["d_twin"])
+    if stepped is None or not stable or not _unmoved_since(call["claims"], "d", 1):
+        return  # a stochastic D (dropout), or a step the twin cannot replay: the claims' checks stand alone
+    after, before = call["d_after"].double(), data["d_before"].double()
+    if not (is_tensor(stepped) and stepped.shape == after.shape):
+        return  # D's own answers are not images' logits: the shape checks say so
+    miss = (stepped.double() - after).norm().item()
+    if not within(miss, STEP_RTOL * (after - before).norm().item() + 1e-6 * (1 + after.norm().item())):
+        suspect("gan.integrity_step", call=1)
 
 
 @check(points=2, name="the generator update uses the gradient of the non-saturating generator loss of D's logits on its fakes")

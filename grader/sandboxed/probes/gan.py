@@ -114,6 +114,25 @@ class Adam(_Light):
         p.sub_(group["lr"] * m_hat / (v_hat.sqrt() + group["eps"]))
 
 
+def sgd_on_outputs(model: nn.Module, inputs: list[torch.Tensor], weights: list[torch.Tensor], lr: float) -> int:
+    """One plain SGD step (lr) on sum_i sum(weights_i * model(inputs_i)), one forward call per input as
+    the recorded calls were made: the update of any loss whose gradient with respect to those outputs
+    is `weights` (the grader computes them). Returns the number of parameter tensors stepped."""
+    model.zero_grad(set_to_none=True)
+    total = 0.0
+    for x, w in zip(inputs, weights):
+        out = model(x)  # one logit per row, in whatever layout D gives them ((B, 1) or (B,))
+        total = total + (out * w.to(out.device, out.dtype).reshape(out.shape)).sum()
+    total.backward()
+    stepped = 0
+    with torch.no_grad():
+        for parameter in model.parameters():
+            if parameter.grad is not None:
+                parameter.add_(parameter.grad, alpha=-lr)
+                stepped += 1
+    return stepped
+
+
 def optimizers(generator: nn.Module, discriminator: nn.Module, kind: str, lr_g: float,
                lr_d: float) -> tuple[torch.optim.Optimizer, torch.optim.Optimizer]:
     """opt_g and opt_d for the grader to hand to train_step: plain SGD or Adam."""
