@@ -284,3 +284,23 @@ def test_a_forger_that_trains_for_real_but_claims_an_honest_step_is_caught_by_ds
     failure = outcome(rubric.test_train_step_d_gradient, module)
     assert failure is not None and failure.integrity
     assert (failure.message_id, failure.params["net"]) == ("gan.integrity_answers", "D")
+
+
+@pytest.mark.parametrize("flat", [False, True])
+def test_sgd_on_outputs_takes_the_step_of_a_loss_with_those_output_gradients(flat):
+    """The twin's step that confirms D's update: for the discriminator loss it is the loss's own SGD step,
+    whether D gives its logits as (B, 1) or (B,)."""
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Flatten(), nn.Linear(12, 1), *([nn.Flatten(0)] if flat else []))
+    real, fake = torch.randn(4, 3, 4), torch.randn(3, 3, 4)
+    expected = copy.deepcopy(net)
+    loss = F.binary_cross_entropy_with_logits(expected(real).reshape(-1), torch.ones(4)) \
+        + F.binary_cross_entropy_with_logits(expected(fake).reshape(-1), torch.zeros(3))
+    loss.backward()
+    with torch.no_grad():
+        for p in expected.parameters():
+            p -= 0.01 * p.grad
+    weights = oracle.discriminator_loss_grads(net(real).detach(), net(fake).detach())
+    assert probes.sgd_on_outputs(net, [real, fake], [w.float().reshape(-1) for w in weights], 0.01) == 2
+    for got, want in zip(net.parameters(), expected.parameters()):
+        assert torch.allclose(got, want, atol=1e-6)

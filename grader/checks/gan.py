@@ -11,7 +11,9 @@ cross-checked against answers the grader gets itself before deciding anything: D
 probe inputs before and after each call (did each network's output change exactly when the recorder says
 its parameters did?), D and G on the very inputs the recorder says they received, through twins built
 under the same seed (the networks before the step) or the networks after it (when nothing moved since),
-and the floats train_step returned. A contradiction fails the train_step checks as `integrity: suspect`.
+and the floats train_step returned. The first D update is also replayed: D's untrained twin takes the SGD
+step of the discriminator loss on the inputs D received, and D's answers after the call must be the twin's.
+A contradiction fails the train_step checks as `integrity: suspect`.
 Every loss and gradient the student must produce comes from grader/oracles/gan.py.
 """
 from __future__ import annotations
