@@ -135,3 +135,10 @@ def hard_coded_devices(sub: Any, parts: Iterable[tuple[str, Callable[[], Any]]])
     finally:
         sub.probe("common.distribution_validation", bool(validation))
     return found
+
+
+def expect_no_hard_coded_devices(sub: Any, parts: Iterable[tuple[str, Callable[[], Any]]]) -> None:
+    """Fail the check, naming every part `hard_coded_devices` finds."""
+    collided = hard_coded_devices(sub, parts)
+    if collided:
+        fail("verdicts.device_meta", what=", ".join(collided))

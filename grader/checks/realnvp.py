@@ -23,8 +23,8 @@ from dataclasses import dataclass
 import torch
 from scipy import stats
 
-from grader.api import (check, cpu_default, expect_shape, fail, finite, hard_coded_devices, is_tensor, needs, origin,
-                        suspect, within)
+from grader.api import (check, cpu_default, expect_no_hard_coded_devices, expect_shape, fail, finite, is_tensor, needs,
+                        origin, suspect, within)
 from grader.errors import CheckFailed, NeedsFirst, StudentError
 from grader.oracles import realnvp as oracle
 
@@ -585,9 +585,7 @@ def test_devices(sub):
         where = origin(tensor).device.split(":")[0]
         if where != sub.device.split(":")[0]:
             fail("realnvp.device", what=what, got=where, expected=sub.device)
-    collided = hard_coded_devices(sub, _meta_parts(sub))
-    if collided:
-        fail("verdicts.device_meta", what=", ".join(collided))
+    expect_no_hard_coded_devices(sub, _meta_parts(sub))
 
 
 def _meta_parts(sub) -> list:

@@ -38,10 +38,16 @@ def ceiling_bytes() -> int | None:
 
 
 def limit_grader_memory() -> int | None:
-    """Lower this process's soft RLIMIT_DATA to the ceiling, never above a lower limit already
-    in force; the bytes now in force, or None where there is no ceiling."""
+    """Lower this process's soft RLIMIT_DATA to the ceiling asked for; the bytes now in force,
+    or None where there is no ceiling."""
     ceiling = ceiling_bytes()
-    if resource is None or ceiling is None:
+    return None if ceiling is None else lower_data_limit(ceiling)
+
+
+def lower_data_limit(ceiling: int) -> int | None:
+    """Lower this process's soft RLIMIT_DATA to `ceiling` bytes, never above a lower limit
+    already in force; the bytes now in force, or None where the platform has no such limit."""
+    if resource is None:
         return None
     soft, hard = resource.getrlimit(resource.RLIMIT_DATA)
     for limit in (soft, hard):

@@ -218,14 +218,11 @@ def _bound_memory(extra_bytes: int = SCAN_MEMORY_BYTES) -> None:
     """Scanned functions meet arguments they were not written for (`all_images(28, 28)` asks for
     2**784 images): cap the heap a little above what torch itself needs, so such a call fails at
     once instead of paging through gigabytes (it was 55 of the scan's 77 s)."""
-    try:
-        import resource
-    except ImportError:  # no rlimits (Windows): the scan is only slower
-        return
+    from grader.commands._memory import lower_data_limit
+
     with open("/proc/self/status", encoding="ascii") as status:
         used = next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmData:"))
-    _, hard = resource.getrlimit(resource.RLIMIT_DATA)
-    resource.setrlimit(resource.RLIMIT_DATA, (used + extra_bytes, hard))
+    lower_data_limit(used + extra_bytes)
 
 
 if __name__ == "__main__":
@@ -233,6 +230,6 @@ if __name__ == "__main__":
 
     try:
         _bound_memory()
-    except (OSError, ValueError, StopIteration):  # no /proc (macOS): the scan is only slower
+    except (OSError, StopIteration):  # no /proc (macOS): the scan is only slower
         pass
     print(json.dumps(scan(Path(sys.argv[1]))))
